@@ -1,0 +1,14 @@
+"""The rtc command line: the only package that talks to the terminal and exit codes.
+
+Exit codes: 0 ok, 1 findings (errors in the catalog, drift, invalid manifests),
+2 usage errors (unknown options, unknown targets, no repository).
+
+Each command lives in its own module and registers itself on `cli`.
+"""
+
+from compiler.cli import build as _build  # noqa: F401  (registers build, show)
+from compiler.cli.app import cli
+
+
+def main() -> None:
+    cli(prog_name="rtc")

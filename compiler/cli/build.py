@@ -1,0 +1,111 @@
+"""`rtc build` and `rtc show`."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+import time
+
+import click
+
+from compiler.cli.app import EXIT_FINDINGS, Context, cli, fail_usage, run_build, summarize
+from compiler.emit import to_yaml
+from compiler.output import OutputError, apply, build_lock, recover
+
+
+@cli.command("build")
+@click.option("-t", "--target", "targets", multiple=True, metavar="NAME", help="Build only this cluster (repeatable).")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 and list every file that would change.")
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core, at most one per target)."
+)
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for another build of the same repository.",
+)
+@click.pass_obj
+def build_command(ctx: Context, targets: tuple[str, ...], check: bool, jobs: int | None, lock_timeout: float) -> None:
+    """Render the clusters into out/<cluster>/.
+
+    Evaluates every overlay (or the --target ones), checks and normalizes the
+    objects, and replaces out/ atomically: a failed or interrupted build leaves
+    out/ exactly as it was. Files rtc did not write are never touched.
+
+    \b
+    Examples:
+      rtc build
+      rtc build --target prod-airgap
+      rtc build --check        # in CI: is the committed out/ current?
+    """
+    started = time.perf_counter()
+    project = ctx.project()
+    out_name = project.out_dir_name
+    result = run_build(ctx, project, targets, jobs)
+    if not result.ok or result.plan is None:
+        click.echo(f"rtc: build failed: {summarize(result.all_diagnostics)}; {out_name}/ left unchanged", err=True)
+        sys.exit(EXIT_FINDINGS)
+    change = result.plan
+    for rel in change.foreign:
+        ctx.info(f"kept {out_name}/{rel} (not written by rtc)")
+    elapsed = time.perf_counter() - started
+    if check:
+        if change.is_current:
+            ctx.info(f"{out_name}/ is current ({len(change.desired)} files, {elapsed:.2f}s)")
+            return
+        for label, paths in (("added", change.added), ("changed", change.changed), ("removed", change.removed)):
+            for rel in paths:
+                click.echo(f"{label:8} {out_name}/{rel}")
+        click.echo(
+            f"rtc: {out_name}/ is out of date: {len(change.added)} to add, {len(change.changed)} to change, "
+            f"{len(change.removed)} to remove; run `make build` and commit {out_name}/",
+            err=True,
+        )
+        sys.exit(EXIT_FINDINGS)
+    try:
+        with build_lock(project.root, lock_timeout):
+            recover(project.root, project.out_dir)
+            apply(project.root, project.out_dir, change)
+    except OutputError as exc:
+        click.echo(f"rtc: error: {exc}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    elapsed = time.perf_counter() - started
+    if change.is_current:
+        ctx.info(f"{out_name}/ is current ({len(change.desired)} files, {elapsed:.2f}s)")
+    else:
+        ctx.info(
+            f"wrote {out_name}/: {len(change.added)} added, {len(change.changed)} changed, "
+            f"{len(change.removed)} removed, {len(change.unchanged)} unchanged ({elapsed:.2f}s)"
+        )
+
+
+@cli.command("show")
+@click.argument("target")
+@click.option(
+    "-r", "--runtime", "runtimes", multiple=True, metavar="NAME", help="Only this runtime's objects (repeatable)."
+)
+@click.pass_obj
+def show_command(ctx: Context, target: str, runtimes: tuple[str, ...]) -> None:
+    """Print a cluster's rendered YAML on stdout; nothing is written.
+
+    \b
+    Examples:
+      rtc show demo
+      rtc show prod-airgap --runtime vllm
+    """
+    project = ctx.project()
+    result = run_build(ctx, project, (target,), 1)
+    if not result.ok:
+        click.echo(f"rtc: {target} failed: {summarize(result.all_diagnostics)}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    objects = [obj for render in result.renders if render.cluster for obj in render.cluster.objects]
+    known = sorted({obj.runtime for obj in objects})
+    for name in runtimes:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"runtimes in {target}: {', '.join(known)}"
+            fail_usage(f"no runtime {name!r} in cluster {target}; {hint}")
+    selected = [obj for obj in objects if not runtimes or obj.runtime in runtimes]
+    click.echo("---\n".join(to_yaml(obj.body) for obj in selected), nl=False)

@@ -1,0 +1,105 @@
+"""One small adapter over the Jsonnet engines rtc can use.
+
+jrsonnet (`rjsonnet`) is the default: on idiomatic mixin code it measured 15x
+faster than go-jsonnet and 100x faster than the C++ binding. go-jsonnet
+(`gojsonnet`) is the reference implementation with the complete std library.
+The catalog keeps to the std functions both have; a test proves both engines
+give byte-identical output on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+# (importing folder, import string) -> (resolved path, text). Raising refuses the import.
+ImportCallback = Callable[[str, str], tuple[str, str]]
+
+ENGINE_NAMES = ("rjsonnet", "gojsonnet")
+
+
+class EngineError(Exception):
+    """The engine reported an error; the text is the engine's own, with its trace."""
+
+
+class Engine(Protocol):
+    name: str
+
+    def evaluate_file(self, path: str, *, import_callback: ImportCallback, max_stack: int) -> str: ...
+
+    def evaluate_snippet(
+        self, filename: str, source: str, *, import_callback: ImportCallback, max_stack: int
+    ) -> str: ...
+
+
+class RJsonnet:
+    """jrsonnet through the `rjsonnet` binding. It reads even the entry file
+    through the import callback, which is what keeps evaluation hermetic."""
+
+    name = "rjsonnet"
+
+    def __init__(self) -> None:
+        import rjsonnet
+
+        self._module = rjsonnet
+
+    def evaluate_file(self, path: str, *, import_callback: ImportCallback, max_stack: int) -> str:
+        try:
+            return str(self._module.evaluate_file(path, import_callback=import_callback, max_stack=max_stack))
+        except RuntimeError as exc:
+            raise EngineError(str(exc)) from None
+
+    def evaluate_snippet(self, filename: str, source: str, *, import_callback: ImportCallback, max_stack: int) -> str:
+        try:
+            return str(
+                self._module.evaluate_snippet(filename, source, import_callback=import_callback, max_stack=max_stack)
+            )
+        except RuntimeError as exc:
+            raise EngineError(str(exc)) from None
+
+
+class GoJsonnet:
+    """go-jsonnet through the `gojsonnet` binding (module `_gojsonnet`), which
+    wants imported content as bytes."""
+
+    name = "gojsonnet"
+
+    def __init__(self) -> None:
+        import _gojsonnet
+
+        self._module = _gojsonnet
+
+    @staticmethod
+    def _bytes_callback(callback: ImportCallback) -> Callable[[str, str], tuple[str, bytes]]:
+        def wrapped(base: str, rel: str) -> tuple[str, bytes]:
+            found, text = callback(base, rel)
+            return found, text.encode("utf-8")
+
+        return wrapped
+
+    def evaluate_file(self, path: str, *, import_callback: ImportCallback, max_stack: int) -> str:
+        # go-jsonnet reads the entry file itself, bypassing the callback; read it
+        # through the callback so the same rules apply, then evaluate it as a snippet.
+        found, text = import_callback(".", path)
+        return self.evaluate_snippet(found, text, import_callback=import_callback, max_stack=max_stack)
+
+    def evaluate_snippet(self, filename: str, source: str, *, import_callback: ImportCallback, max_stack: int) -> str:
+        try:
+            return str(
+                self._module.evaluate_snippet(
+                    filename,
+                    source,
+                    import_callback=self._bytes_callback(import_callback),
+                    max_stack=max_stack,
+                )
+            )
+        except RuntimeError as exc:
+            raise EngineError(str(exc)) from None
+
+
+def get_engine(name: str) -> Engine:
+    if name == "rjsonnet":
+        return RJsonnet()
+    if name == "gojsonnet":
+        return GoJsonnet()
+    raise ValueError(f"unknown Jsonnet engine {name!r}; choose one of: {', '.join(ENGINE_NAMES)}")

@@ -1,0 +1,225 @@
+"""Jsonnet evaluation: hermetic imports, import sets, engine errors as diagnostics."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from compiler.diagnostics import Diagnostic, SourceSpan, error
+from compiler.engines import Engine, EngineError
+from compiler.project import Project
+
+MAX_STACK = 500
+LIBRARY_PREFIX = "catalog/lib/"
+
+# A place in an engine trace: "file:12:5", "file:(12:5)-(13:1)", "file:12:5-9".
+_LOCATION = re.compile(r"(?P<file>[A-Za-z0-9_./@+-]+\.[A-Za-z0-9]+):\(?(?P<line>\d+):(?P<col>\d+)")
+_ENGINE_PREFIXES = (
+    ("RUNTIME ERROR: ", ""),
+    ("runtime error: ", ""),
+    ("syntax error: ", "syntax error: "),
+    ("STATIC ERROR: ", ""),
+)
+
+
+class ImportRefused(Exception):
+    """An import the hermetic rules do not allow, or that does not exist."""
+
+
+@dataclass
+class HermeticImporter:
+    """Resolves imports only inside the project's source folders.
+
+    Paths handed to the engine are repository-relative, so traces and the
+    recorded import set do not depend on the working directory. Every file
+    read is recorded with a content hash: the target's import closure.
+    """
+
+    project: Project
+    files: dict[str, str] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+    refused: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._root = str(self.project.root)
+        self._real_root = os.path.realpath(self._root)
+        self._allowed = tuple(d.rstrip("/") + "/" for d in self.project.source_dirs)
+
+    def _inside_sources(self, rel_path: str) -> bool:
+        return rel_path.startswith(self._allowed)
+
+    def _candidates(self, base: str, rel: str) -> list[str]:
+        bases = [base, ".", *self.project.library_paths]
+        seen: list[str] = []
+        for b in bases:
+            candidate = os.path.normpath(os.path.join(b, rel))
+            if candidate not in seen:
+                seen.append(candidate)
+        return seen
+
+    def __call__(self, base: str, rel: str) -> tuple[str, str]:
+        try:
+            return self._resolve(base, rel)
+        except ImportRefused as exc:
+            self.refused.append((base, rel, str(exc)))
+            raise
+
+    def _resolve(self, base: str, rel: str) -> tuple[str, str]:
+        if not rel:
+            raise ImportRefused("empty import path")
+        if "\x00" in rel:
+            raise ImportRefused(f"import path {rel!r} contains a NUL byte")
+        if os.path.isabs(rel):
+            raise ImportRefused(
+                f"import {rel!r} is an absolute path; imports must be relative and stay inside "
+                f"{', '.join(self.project.source_dirs)}"
+            )
+        # A path that climbs out of the repository is refused outright, even if
+        # a library path would also match: silently picking another file hides the escape.
+        lexical = os.path.normpath(os.path.join(base, rel))
+        if lexical == ".." or lexical.startswith("../"):
+            raise ImportRefused(f"import {rel!r} leaves the repository")
+        for candidate in self._candidates(base, rel):
+            if candidate.startswith("../") or candidate == "..":
+                continue
+            full = os.path.join(self._root, candidate)
+            if not os.path.isfile(full):
+                continue
+            if not self._inside_sources(candidate):
+                raise ImportRefused(
+                    f"import {rel!r} resolves to {candidate}, outside the source folders "
+                    f"({', '.join(self.project.source_dirs)})"
+                )
+            real = os.path.realpath(full)
+            real_rel = os.path.relpath(real, self._real_root)
+            if real_rel.startswith("..") or not self._inside_sources(real_rel.replace(os.sep, "/")):
+                raise ImportRefused(f"import {rel!r} is a symbolic link to {real}, outside the source folders")
+            return candidate, self._read(candidate, full)
+        raise ImportRefused(f"import {rel!r} not found (looked in: {', '.join(self._candidates(base, rel))})")
+
+    def _read(self, rel_path: str, full: str) -> str:
+        with open(full, "rb") as f:
+            data = f.read()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ImportRefused(f"{rel_path} is not valid UTF-8 (byte {exc.start})") from None
+        self.files[rel_path] = hashlib.sha256(data).hexdigest()
+        self.texts[rel_path] = text
+        return text
+
+    def locate_refusal(self) -> SourceSpan | None:
+        """Where the first refused import is written, found in the files already read."""
+        if not self.refused:
+            return None
+        base, rel, _ = self.refused[0]
+        pattern = re.compile(r"import(?:str|bin)?\s*(['\"])" + re.escape(rel) + r"\1")
+        base_dir = os.path.normpath(base)
+        for path, text in self.texts.items():
+            if os.path.normpath(os.path.dirname(path) or ".") != base_dir:
+                continue
+            for number, line in enumerate(text.splitlines(), start=1):
+                match = pattern.search(line)
+                if match:
+                    return SourceSpan(path, number, match.start() + 1)
+        return None
+
+
+@dataclass
+class EvalResult:
+    entry: str
+    data: Any = None
+    imports: dict[str, str] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.data is not None and not self.diagnostics
+
+
+def parse_engine_error(text: str) -> tuple[str, list[SourceSpan]]:
+    """The message and the trace's locations (innermost first) of an engine error."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    first = lines[0] if lines else text
+    message = first
+    for prefix, replacement in _ENGINE_PREFIXES:
+        if message.startswith(prefix):
+            message = replacement + message[len(prefix) :]
+            break
+    message = re.sub(r"^importer error: ", "", message)
+    message = re.sub(r"^import_callback error: \w+: ", "", message)
+    spans: list[SourceSpan] = []
+    head_location = _LOCATION.match(message)
+    if head_location:
+        # go-jsonnet puts a static error's location first: "file:3:3-4 Expected ..."
+        spans.append(_span(head_location))
+        message = "syntax error: " + message[head_location.end() :].split(" ", 1)[-1].strip()
+    for line in lines[1:]:
+        match = _LOCATION.search(line)
+        if match and not match.group("file").startswith("<"):
+            spans.append(_span(match))
+    return message.strip(), spans
+
+
+def _span(match: re.Match[str]) -> SourceSpan:
+    return SourceSpan(match.group("file"), int(match.group("line")), int(match.group("col")))
+
+
+def primary_span(spans: list[SourceSpan]) -> SourceSpan | None:
+    """The innermost place outside the rtc library: where the user's own code
+    called into it. A library-only trace keeps its innermost place."""
+    for span in spans:
+        if not span.file.startswith(LIBRARY_PREFIX):
+            return span
+    return spans[0] if spans else None
+
+
+def evaluate_entry(
+    project: Project, entry: str, engine: Engine, *, target: str | None = None, snippet: str | None = None
+) -> EvalResult:
+    """Evaluate one entry file (repository-relative) and parse its JSON.
+
+    With `snippet`, evaluate that code instead, as if written in `entry`'s
+    folder (used to read hidden fields such as a cluster's stages)."""
+    importer = HermeticImporter(project)
+    result = EvalResult(entry=entry)
+    try:
+        if snippet is None:
+            text = engine.evaluate_file(entry, import_callback=importer, max_stack=MAX_STACK)
+        else:
+            text = engine.evaluate_snippet(entry, snippet, import_callback=importer, max_stack=MAX_STACK)
+    except (EngineError, ImportRefused) as exc:
+        result.imports = importer.files
+        result.diagnostics.append(_engine_diagnostic(str(exc), importer, entry, target))
+        return result
+    result.imports = importer.files
+    try:
+        result.data = json.loads(text)
+    except json.JSONDecodeError as exc:  # an engine bug, not a user error; still say where
+        result.diagnostics.append(error("E103", f"engine produced invalid JSON: {exc}", target=target))
+    return result
+
+
+def _engine_diagnostic(text: str, importer: HermeticImporter, entry: str, target: str | None) -> Diagnostic:
+    if importer.refused:
+        _, _, reason = importer.refused[0]
+        span = importer.locate_refusal() or SourceSpan(entry)
+        return error("E104", f"import refused: {reason}", span=span, target=target)
+    message, spans = parse_engine_error(text)
+    code = "E101" if message.startswith("syntax error") else "E102"
+    span = primary_span(spans) or SourceSpan(entry)
+    related = tuple(s for s in spans if s != span)[:4]
+    return error(code, message, span=span, target=target, related=related)
+
+
+def read_source_text(project: Project, rel_path: str) -> str | None:
+    path = Path(project.root, rel_path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None

@@ -1,0 +1,57 @@
+"""The data that flows between stages after evaluation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Layers:
+    """The files that produced one object, in layer order."""
+
+    runtime: str
+    hardware: str
+    platform: str
+    overlay: str
+
+    def files(self) -> tuple[str, ...]:
+        return (self.overlay, self.runtime, self.hardware, self.platform)
+
+
+@dataclass
+class RenderedObject:
+    cluster: str
+    runtime: str
+    hardware: str
+    body: dict[str, Any]
+    layers: Layers
+    requirements: dict[str, Any] = field(default_factory=dict)
+    # Set by emit: the file (relative to out/) this object is written to.
+    out_path: str = ""
+
+    @property
+    def kind(self) -> str:
+        return str(self.body.get("kind", ""))
+
+    @property
+    def name(self) -> str:
+        return str(self.body.get("metadata", {}).get("name", ""))
+
+    @property
+    def namespace(self) -> str | None:
+        ns = self.body.get("metadata", {}).get("namespace")
+        return str(ns) if ns is not None else None
+
+    @property
+    def label(self) -> str:
+        """How messages name the object: Kind/name (runtime on hardware)."""
+        return f"{self.kind}/{self.name} ({self.runtime} on {self.hardware})"
+
+
+@dataclass
+class ClusterRender:
+    cluster: str
+    platform: str
+    entry: str
+    objects: list[RenderedObject] = field(default_factory=list)

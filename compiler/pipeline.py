@@ -1,0 +1,134 @@
+"""The build pipeline: targets -> evaluate -> normalize -> emit -> plan/apply.
+
+Each stage returns data and diagnostics; nothing here prints. Targets are
+independent, so they render in a process pool; results are put back in
+target order, which keeps the output identical for any number of workers.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+from compiler.diagnostics import Diagnostic, has_errors
+from compiler.emit import emit_cluster
+from compiler.engines import get_engine
+from compiler.evaluate import evaluate_entry
+from compiler.model import ClusterRender
+from compiler.normalize import normalize
+from compiler.output import Plan, plan
+from compiler.project import Project
+from compiler.targets import Target, select
+
+
+@dataclass
+class TargetRender:
+    target: Target
+    cluster: ClusterRender | None = None
+    files: dict[str, bytes] = field(default_factory=dict)
+    imports: dict[str, str] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+
+@dataclass
+class BuildResult:
+    renders: list[TargetRender] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    plan: Plan | None = None
+    targets: list[Target] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.all_diagnostics)
+
+    @property
+    def all_diagnostics(self) -> list[Diagnostic]:
+        found = list(self.diagnostics)
+        for render in self.renders:
+            found.extend(render.diagnostics)
+        return found
+
+    @property
+    def files(self) -> dict[str, bytes]:
+        merged: dict[str, bytes] = {}
+        for render in self.renders:
+            merged.update(render.files)
+        return dict(sorted(merged.items()))
+
+
+def render_target(project: Project, target: Target, engine_name: str) -> TargetRender:
+    """Evaluate, normalize and emit one cluster."""
+    started = time.perf_counter()
+    result = TargetRender(target=target)
+    evaluated = evaluate_entry(project, target.entry, get_engine(engine_name), target=target.name)
+    result.imports = evaluated.imports
+    result.diagnostics.extend(evaluated.diagnostics)
+    if evaluated.ok:
+        cluster, problems = normalize(target, evaluated.data, evaluated.imports)
+        result.diagnostics.extend(problems)
+        if cluster is not None and not has_errors(problems):
+            result.cluster = cluster
+            result.files = emit_cluster(cluster)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def default_jobs(target_count: int) -> int:
+    return max(1, min(target_count, os.cpu_count() or 1))
+
+
+def render_targets(
+    project: Project,
+    targets: list[Target],
+    engine_name: str,
+    jobs: int,
+    on_done: Callable[[TargetRender], None] | None = None,
+) -> list[TargetRender]:
+    if jobs <= 1 or len(targets) <= 1:
+        renders = []
+        for target in targets:
+            render = render_target(project, target, engine_name)
+            if on_done:
+                on_done(render)
+            renders.append(render)
+        return renders
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(render_target, project, t, engine_name) for t in targets]
+        renders = []
+        for future in futures:
+            render = future.result()
+            if on_done:
+                on_done(render)
+            renders.append(render)
+    return renders
+
+
+def build(
+    project: Project,
+    target_names: tuple[str, ...] = (),
+    *,
+    engine_name: str | None = None,
+    jobs: int | None = None,
+    on_done: Callable[[TargetRender], None] | None = None,
+) -> BuildResult:
+    """Render the selected targets and plan the change to out/ (nothing is written)."""
+    result = BuildResult()
+    targets, problems = select(project, target_names)
+    result.targets = targets
+    result.diagnostics.extend(problems)
+    if has_errors(problems):
+        return result
+    engine = engine_name or project.engine
+    result.renders = render_targets(project, targets, engine, jobs or default_jobs(len(targets)), on_done)
+    if result.ok:
+        scope = {t.name for t in targets} if target_names else None
+        result.plan = plan(project.out_dir, result.files, scope)
+    return result
