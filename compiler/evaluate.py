@@ -113,21 +113,56 @@ class HermeticImporter:
         self.texts[rel_path] = text
         return text
 
-    def locate_refusal(self) -> SourceSpan | None:
-        """Where the first refused import is written, found in the files already read."""
+    def locate_refusal(self, trace_files: tuple[str, ...] = ()) -> SourceSpan | None:
+        """Where the first refused import is written, found in the files already
+        read (jrsonnet's error does not say). Files the engine's trace names are
+        searched first; imports inside comments do not count."""
         if not self.refused:
             return None
         base, rel, _ = self.refused[0]
-        pattern = re.compile(r"import(?:str|bin)?\s*(['\"])" + re.escape(rel) + r"\1")
+        pattern = re.compile(r"\bimport(?:str|bin)?\s*@?(['\"])" + re.escape(rel) + r"\1")
         base_dir = os.path.normpath(base)
-        for path, text in self.texts.items():
-            if os.path.normpath(os.path.dirname(path) or ".") != base_dir:
-                continue
-            for number, line in enumerate(text.splitlines(), start=1):
-                match = pattern.search(line)
-                if match:
-                    return SourceSpan(path, number, match.start() + 1)
+        candidates = [p for p in self.texts if os.path.normpath(os.path.dirname(p) or ".") == base_dir]
+        candidates.sort(key=lambda p: trace_files.index(p) if p in trace_files else len(trace_files))
+        for path in candidates:
+            text = self.texts[path]
+            match = pattern.search(_mask_comments(text))
+            if match:
+                line = text.count("\n", 0, match.start()) + 1
+                column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+                return SourceSpan(path, line, column)
         return None
+
+
+def _mask_comments(text: str) -> str:
+    """`text` with Jsonnet comments blanked out (same length, newlines kept)."""
+    out = list(text)
+    i, n = 0, len(text)
+    quote: str | None = None
+    while i < n:
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#" or text.startswith("//", i):
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            out[i:end] = " " * (end - i)
+            i = end
+            continue
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+            out[i:end] = ["\n" if c == "\n" else " " for c in text[i:end]]
+            i = end
+            continue
+        i += 1
+    return "".join(out)
 
 
 @dataclass
@@ -190,12 +225,12 @@ def evaluate_entry(
     result = EvalResult(entry=entry)
     try:
         if snippet is None:
-            text = engine.evaluate_file(entry, import_callback=importer, max_stack=MAX_STACK)
+            text = engine.evaluate_file(entry, import_callback=importer, max_stack=project.limits.max_stack)
         else:
-            text = engine.evaluate_snippet(entry, snippet, import_callback=importer, max_stack=MAX_STACK)
+            text = engine.evaluate_snippet(entry, snippet, import_callback=importer, max_stack=project.limits.max_stack)
     except (EngineError, ImportRefused) as exc:
         result.imports = importer.files
-        result.diagnostics.append(_engine_diagnostic(str(exc), importer, entry, target))
+        result.diagnostics.append(_engine_diagnostic(str(exc), importer, entry, target, project.limits.max_stack))
         return result
     result.imports = importer.files
     try:
@@ -205,15 +240,30 @@ def evaluate_entry(
     return result
 
 
-def _engine_diagnostic(text: str, importer: HermeticImporter, entry: str, target: str | None) -> Diagnostic:
+_STACK_OVERFLOW = re.compile(r"stack overflow|max stack frames exceeded", re.IGNORECASE)
+
+
+def _engine_diagnostic(
+    text: str, importer: HermeticImporter, entry: str, target: str | None, max_stack: int
+) -> Diagnostic:
+    message, spans = parse_engine_error(text)
     if importer.refused:
         _, _, reason = importer.refused[0]
-        span = importer.locate_refusal() or SourceSpan(entry)
+        span = importer.locate_refusal(tuple(s.file for s in spans)) or SourceSpan(entry)
         return error("E104", f"import refused: {reason}", span=span, target=target)
-    message, spans = parse_engine_error(text)
-    code = "E101" if message.startswith("syntax error") else "E102"
     span = primary_span(spans) or SourceSpan(entry)
-    related = tuple(s for s in spans if s != span)[:4]
+    related = tuple(dict.fromkeys(s for s in spans if s != span))[:4]
+    if _STACK_OVERFLOW.search(message):
+        return error(
+            "E112",
+            f"Jsonnet calls nested deeper than {max_stack} (limits.max-stack)",
+            span=span,
+            target=target,
+            related=related[:1],
+            hint="a function or field probably refers to itself without end: give the recursion a base case; "
+            "if the depth is intended, raise limits.max-stack in rtc.toml",
+        )
+    code = "E101" if message.startswith("syntax error") else "E102"
     return error(code, message, span=span, target=target, related=related)
 
 

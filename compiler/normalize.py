@@ -18,6 +18,7 @@ MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "rtc"
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_KIND = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,62}$")
 
 
 def name_problem(name: object, *, label: bool = False) -> str | None:
@@ -142,6 +143,19 @@ def _object(
             diagnostics.append(
                 error("E205", f"object has no {field_name}", span=span, target=target.name, object=obj.label)
             )
+    kind = body.get("kind")
+    if isinstance(kind, str) and kind and not _KIND.match(kind):
+        # The kind is part of the file name: "../x" must never reach the disk.
+        diagnostics.append(
+            error(
+                "E210",
+                f"kind {kind!r} is not a Kubernetes kind (a letter, then letters and digits, at most 63)",
+                span=span,
+                target=target.name,
+                object=obj.label,
+                path="kind",
+            )
+        )
     metadata = body.get("metadata")
     if not isinstance(metadata, dict):
         diagnostics.append(error("E205", "object has no metadata", span=span, target=target.name, object=obj.label))
@@ -177,9 +191,27 @@ def _object(
     labels = metadata.get("labels")
     if labels is None:
         labels = metadata["labels"] = {}
-    if isinstance(labels, dict):
-        labels.setdefault(MANAGED_BY_LABEL, MANAGED_BY_VALUE)
+    if not isinstance(labels, dict):
+        return None, [
+            error(
+                "E211",
+                f"metadata.labels must be an object of strings, got {_json_type(labels)}",
+                span=span,
+                target=target.name,
+                object=obj.label,
+                path="metadata.labels",
+            )
+        ]
+    labels.setdefault(MANAGED_BY_LABEL, MANAGED_BY_VALUE)
     return obj, diagnostics
+
+
+def _json_type(value: object) -> str:
+    """A value's type as a Jsonnet author calls it."""
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", int: "a number"}
+    if value is None:
+        return "null"
+    return names.get(type(value), "a number")
 
 
 def output_file_name(kind: str, name: str, namespace: str | None) -> str:

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -51,6 +52,10 @@ class Plan:
     foreign: list[str] = field(default_factory=list)
     # Files rtc owns outside the rebuilt clusters (kept as they are).
     kept: dict[str, str] = field(default_factory=dict)
+    # Folders in out/ that hold no file rtc owns (kept, even when empty).
+    foreign_dirs: list[str] = field(default_factory=list)
+    # The cluster folders being rebuilt; None for a full build.
+    clusters: set[str] | None = None
 
     @property
     def is_current(self) -> bool:
@@ -74,9 +79,22 @@ def read_index(out_dir: Path) -> dict[str, str]:
             "so rtc knows which files it owns"
         ) from exc
     for rel in files:
-        if rel.startswith("/") or ".." in rel.split("/"):
+        if unsafe_path(rel):
             raise OutputError(f"{path} lists {rel!r}, which is outside {out_dir.name}/; restore the index from git")
     return dict(files)
+
+
+def unsafe_path(rel: str) -> str | None:
+    """Why `rel` is not a plain relative path inside out/, or None."""
+    if "\x00" in rel:
+        return "it contains a NUL byte"
+    if "\\" in rel:
+        return "it contains a backslash"
+    if rel.startswith("/"):
+        return "it is absolute"
+    if any(part in ("", ".", "..") for part in rel.split("/")):
+        return "it has an empty, '.' or '..' component"
+    return None
 
 
 def index_bytes(files: dict[str, bytes], kept: dict[str, str]) -> bytes:
@@ -85,16 +103,29 @@ def index_bytes(files: dict[str, bytes], kept: dict[str, str]) -> bytes:
     return (json.dumps(payload, indent=2, sort_keys=False) + "\n").encode("utf-8")
 
 
-def _walk_files(out_dir: Path) -> list[str]:
-    """Every file and symlink under out_dir (relative POSIX paths), links not followed."""
-    found: list[str] = []
-    if not out_dir.is_dir():
-        return found
+def _walk(out_dir: Path) -> tuple[list[str], list[str]]:
+    """Every file and symlink, and every real folder, under out_dir (relative
+    POSIX paths); symbolic links are listed, never followed."""
+    files: list[str] = []
+    dirs: list[str] = []
+    if not out_dir.is_dir() or out_dir.is_symlink():
+        return files, dirs
     for dirpath, dirnames, filenames in os.walk(out_dir, followlinks=False):
         base = Path(dirpath).relative_to(out_dir)
-        for name in filenames + [d for d in dirnames if (Path(dirpath) / d).is_symlink()]:
-            found.append((base / name).as_posix())
-    return sorted(found)
+        for name in dirnames:
+            rel = (base / name).as_posix()
+            (files if (Path(dirpath) / name).is_symlink() else dirs).append(rel)
+        files.extend((base / name).as_posix() for name in filenames)
+    return sorted(files), sorted(dirs)
+
+
+def _walk_files(out_dir: Path) -> list[str]:
+    return _walk(out_dir)[0]
+
+
+def _parents(rel: str) -> list[str]:
+    parts = rel.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def _read_current(out_dir: Path, rel: str) -> bytes | None:
@@ -109,10 +140,22 @@ def plan(out_dir: Path, desired: dict[str, bytes], clusters: set[str] | None) ->
     None for a full build (every owned file not desired is then stale)."""
     if out_dir.is_symlink():
         raise OutputError(f"{out_dir} is a symbolic link; rtc writes only a real folder")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"{out_dir} is a file; rtc writes its output to a folder there: move the file away")
+    for rel in desired:
+        reason = unsafe_path(rel)
+        if reason:
+            raise OutputError(f"refusing to write {rel!r} into {out_dir.name}/: {reason}")
     owned = read_index(out_dir)
-    result = Plan(desired=desired)
-    present = set(_walk_files(out_dir))
+    result = Plan(desired=desired, clusters=clusters)
+    walked_files, walked_dirs = _walk(out_dir)
+    present, folders = set(walked_files), set(walked_dirs)
     for rel in sorted(desired):
+        if rel in folders:
+            raise OutputError(
+                f"{out_dir.name}/{rel} is a folder rtc did not make, where rtc writes a file: move it away, "
+                "then build again"
+            )
         if rel in present and rel not in owned:
             raise OutputError(
                 f"{out_dir.name}/{rel} exists but rtc did not write it; rtc never overwrites a file it "
@@ -132,17 +175,53 @@ def plan(out_dir: Path, desired: dict[str, bytes], clusters: set[str] | None) ->
         if in_scope:
             if rel in present:
                 result.removed.append(rel)
-        else:
+        elif rel in present:
+            # Only what the walk found: an index entry under a linked folder is never read through.
             result.kept[rel] = owned[rel]
     result.foreign = sorted(p for p in present if p not in owned and p not in desired and p != INDEX_NAME)
+    needed_dirs = {parent for rel in desired for parent in _parents(rel)}
+    for rel in [*result.foreign, *result.kept]:
+        if rel in needed_dirs:
+            raise OutputError(
+                f"{out_dir.name}/{rel} is a file or link rtc did not write, where rtc needs a folder: "
+                "move it away, then build again"
+            )
+    owned_dirs = {parent for rel in owned for parent in _parents(rel)}
+    result.foreign_dirs = sorted(d for d in folders if d not in owned_dirs)
     return result
+
+
+def replan(out_dir: Path, change: Plan) -> Plan:
+    """The same build planned again against out/ as it is now (under the lock:
+    another build may have changed out/ since `change` was planned)."""
+    return plan(out_dir, change.desired, change.clusters)
+
+
+def interrupted_build(out_dir: Path) -> str | None:
+    """What a killed build left for the next build to recover, or None."""
+    backup = out_dir.with_name(out_dir.name + BACKUP_SUFFIX)
+    if backup.is_dir() and not backup.is_symlink() and not out_dir.exists():
+        return (
+            f"{out_dir.name}/ is missing and {backup.name}/ holds the previous tree: a build was killed "
+            f"while swapping; run `rtc build` to restore it"
+        )
+    return None
 
 
 @contextlib.contextmanager
 def build_lock(root: Path, wait_seconds: float) -> Iterator[None]:
     """Hold the repository's build lock; wait up to `wait_seconds` for another build."""
     lock_path = root / LOCK_NAME
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        # O_NOFOLLOW: a committed .rtc.lock symlink must not make rtc truncate its target.
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot open the build lock {lock_path} ({exc.strerror}); it must be a plain file: remove it"
+        ) from exc
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OutputError(f"the build lock {lock_path} is not a plain file: remove it")
     try:
         deadline = time.monotonic() + wait_seconds
         while True:
@@ -166,16 +245,30 @@ def build_lock(root: Path, wait_seconds: float) -> Iterator[None]:
         os.close(fd)
 
 
+def _leftover_dir(path: Path) -> bool:
+    """True for a folder a killed build left; refuses anything else under rtc's reserved names."""
+    if not path.exists() and not path.is_symlink():
+        return False
+    if path.is_symlink() or not path.is_dir():
+        raise OutputError(
+            f"{path} is not a folder rtc left behind, but rtc reserves that name for its own "
+            "temporary folders: remove it"
+        )
+    return True
+
+
 def recover(root: Path, out_dir: Path) -> None:
     """Finish or undo what a killed build left behind (call with the lock held)."""
     backup = out_dir.with_name(out_dir.name + BACKUP_SUFFIX)
-    if backup.exists() and not out_dir.exists():
-        # Killed between the two renames of the non-atomic fallback: the old tree is complete.
-        os.rename(backup, out_dir)
-    elif backup.exists():
-        shutil.rmtree(backup)
-    for leftover in root.glob(STAGING_PREFIX + "*"):
-        if leftover.is_dir() and not leftover.is_symlink():
+    if _leftover_dir(backup):
+        if not out_dir.exists() and not out_dir.is_symlink():
+            # Killed between the two renames of the non-atomic fallback: the old tree is complete.
+            os.rename(backup, out_dir)
+        else:
+            # Killed while deleting the old tree after the swap: out/ is the new, complete tree.
+            shutil.rmtree(backup)
+    for leftover in sorted(root.glob(STAGING_PREFIX + "*")):
+        if _leftover_dir(leftover):
             shutil.rmtree(leftover)
 
 
@@ -207,41 +300,82 @@ def _place(source: Path, target: Path) -> None:
         shutil.copy2(source, target, follow_symlinks=False)
 
 
+def _write_durably(path: Path, data: bytes) -> None:
+    """Write a new file and flush it to disk, so the swap never publishes an
+    empty file after a power loss."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sync_dirs(paths: list[Path]) -> None:
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _stage(staging: Path, out_dir: Path, change: Plan) -> None:
+    """Build the complete new tree in `staging`: new bytes for what changed,
+    links to the existing files for everything else."""
+    staging.mkdir()
+    unchanged = set(change.unchanged)
+    for rel, data in change.desired.items():
+        if rel in unchanged:
+            _place(out_dir / rel, staging / rel)
+        else:
+            _write_durably(staging / rel, data)
+    for rel in [*change.kept, *change.foreign]:
+        _place(out_dir / rel, staging / rel)
+    for rel in change.foreign_dirs:
+        (staging / rel).mkdir(parents=True, exist_ok=True)
+    _write_durably(staging / INDEX_NAME, index_bytes(change.desired, change.kept))
+    _sync_dirs(sorted({(staging / rel).parent for rel in change.desired} | {staging}))
+
+
+def _swap(root: Path, staging: Path, out_dir: Path) -> None:
+    """Put `staging` in place of out/. Afterwards the staging path holds the
+    old tree (or nothing, when there was no out/ before)."""
+    if not out_dir.exists():
+        os.rename(staging, out_dir)
+    elif not _exchange(staging, out_dir):
+        # No atomic exchange on this system: two renames. A build killed between
+        # them leaves only the backup, which `recover` puts back.
+        backup = out_dir.with_name(out_dir.name + BACKUP_SUFFIX)
+        os.rename(out_dir, backup)
+        try:
+            os.rename(staging, out_dir)
+        except BaseException:
+            os.rename(backup, out_dir)
+            raise
+        os.rename(backup, staging)
+    with contextlib.suppress(OSError):  # the swap is done; a failed flush does not undo it
+        _sync_dirs([root])
+
+
 def apply(root: Path, out_dir: Path, change: Plan) -> None:
-    """Write the planned tree: stage beside out/, then swap it in atomically."""
+    """Write the planned tree: stage beside out/, then swap it in atomically.
+    Call with the build lock held, after `recover`."""
     if change.is_current and (out_dir / INDEX_NAME).exists():
         return
     staging = root / f"{STAGING_PREFIX}{os.getpid()}"
-    if staging.exists():
+    if _leftover_dir(staging):
         shutil.rmtree(staging)
-    staging.mkdir()
     try:
-        unchanged = set(change.unchanged)
-        for rel, data in change.desired.items():
-            target = staging / rel
-            if rel in unchanged:
-                _place(out_dir / rel, target)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        for rel in [*change.kept, *change.foreign]:
-            source = out_dir / rel
-            if source.exists() or source.is_symlink():
-                _place(source, staging / rel)
-        (staging / INDEX_NAME).write_bytes(index_bytes(change.desired, change.kept))
-        if out_dir.exists():
-            if not _exchange(staging, out_dir):
-                backup = out_dir.with_name(out_dir.name + BACKUP_SUFFIX)
-                os.rename(out_dir, backup)
-                os.rename(staging, out_dir)
-                shutil.rmtree(backup)
-                return
-        else:
-            os.rename(staging, out_dir)
-            return
+        _stage(staging, out_dir, change)
+        _swap(root, staging, out_dir)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"could not write {out_dir.name}/ ({exc}); {out_dir.name}/ is unchanged") from exc
     except BaseException:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
         raise
-    # After the exchange the staging path holds the old tree.
     shutil.rmtree(staging, ignore_errors=True)

@@ -13,15 +13,17 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from compiler.diagnostics import Diagnostic, has_errors
+from compiler.diagnostics import Diagnostic, SourceSpan, error, has_errors
 from compiler.emit import emit_cluster
 from compiler.engines import get_engine
 from compiler.evaluate import evaluate_entry
+from compiler.limits import build_size_problems, object_size_problems
 from compiler.model import ClusterRender
 from compiler.normalize import normalize
 from compiler.output import Plan, plan
 from compiler.project import Project
 from compiler.targets import Target, select
+from compiler.watchdog import ChildDied, Overrun, run_bounded
 
 
 @dataclass
@@ -81,6 +83,47 @@ def render_target(project: Project, target: Target, engine_name: str) -> TargetR
     return result
 
 
+# ---- Reliability (issue 6): limits around render_target. Each target renders in
+# a child process that is killed after limits.eval-seconds (compiler/watchdog.py:
+# native Jsonnet cannot be interrupted in-process), and every rendered object is
+# checked against limits.object-bytes.
+def render_target_limited(project: Project, target: Target, engine_name: str) -> TargetRender:
+    limits = project.limits
+    if limits.eval_seconds <= 0:
+        render = render_target(project, target, engine_name)
+    else:
+        try:
+            render = run_bounded(render_target, (project, target, engine_name), limits.eval_seconds)
+        except (Overrun, ChildDied) as exc:
+            return TargetRender(target=target, diagnostics=[_render_failure(target, exc)])
+    if render.cluster is not None:
+        render.diagnostics.extend(object_size_problems(render.cluster, render.files, limits))
+    return render
+
+
+def _render_failure(target: Target, exc: Overrun | ChildDied) -> Diagnostic:
+    if isinstance(exc, Overrun):
+        return error(
+            "E110",
+            f"evaluating {target.entry} took longer than {exc.seconds:g}s (limits.eval-seconds) and was stopped",
+            span=SourceSpan(target.entry),
+            target=target.name,
+            hint="look for a comprehension over a huge range or a recursion that grows without end; "
+            "raise limits.eval-seconds in rtc.toml if the catalog is really that large",
+        )
+    return error(
+        "E111",
+        f"evaluating {target.entry} crashed the Jsonnet engine ({exc})",
+        span=SourceSpan(target.entry),
+        target=target.name,
+        hint="usually a recursion too deep for the native stack or memory exhausted; "
+        "lower limits.max-stack in rtc.toml, or try --engine gojsonnet for its message",
+    )
+
+
+# ---- end of reliability block
+
+
 def default_jobs(target_count: int) -> int:
     return max(1, min(target_count, os.cpu_count() or 1))
 
@@ -95,13 +138,13 @@ def render_targets(
     if jobs <= 1 or len(targets) <= 1:
         renders = []
         for target in targets:
-            render = render_target(project, target, engine_name)
+            render = render_target_limited(project, target, engine_name)
             if on_done:
                 on_done(render)
             renders.append(render)
         return renders
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(render_target, project, t, engine_name) for t in targets]
+        futures = [pool.submit(render_target_limited, project, t, engine_name) for t in targets]
         renders = []
         for future in futures:
             render = future.result()
@@ -128,6 +171,8 @@ def build(
         return result
     engine = engine_name or project.engine
     result.renders = render_targets(project, targets, engine, jobs or default_jobs(len(targets)), on_done)
+    if result.ok:
+        result.diagnostics.extend(build_size_problems(result.files, project.limits))  # reliability (issue 6)
     if result.ok:
         scope = {t.name for t in targets} if target_names else None
         result.plan = plan(project.out_dir, result.files, scope)

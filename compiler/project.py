@@ -6,6 +6,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compiler.limits import Limits, parse_limits
+
 CONFIG_NAME = "rtc.toml"
 DEFAULT_ENGINE = "rjsonnet"
 
@@ -23,6 +25,7 @@ class Project:
     source_dirs: tuple[str, ...] = ("catalog", "hardware", "overlays")
     # Extra import search paths inside the repository, tried after the root.
     library_paths: tuple[str, ...] = ()
+    limits: Limits = field(default_factory=Limits)
     settings: dict[str, object] = field(default_factory=dict, compare=False)
 
     @property
@@ -76,8 +79,13 @@ def load_project(root: Path | None = None, *, start: Path | None = None) -> Proj
     for lib in libs:
         if Path(lib).is_absolute() or ".." in Path(lib).parts:
             raise ProjectError(f"{CONFIG_NAME}: library path {lib!r} must stay inside the repository")
+    try:
+        limits = parse_limits(data.get("limits"))
+    except ValueError as exc:
+        raise ProjectError(f"{CONFIG_NAME}: {exc}") from exc
     return Project(
         root=resolved,
+        limits=limits,
         engine=engine,
         out_dir_name=out,
         library_paths=tuple(libs),

@@ -10,7 +10,7 @@ import click
 
 from compiler.cli.app import EXIT_FINDINGS, Context, cli, fail_usage, run_build, summarize
 from compiler.emit import to_yaml
-from compiler.output import OutputError, apply, build_lock, recover
+from compiler.output import OutputError, apply, build_lock, interrupted_build, recover, replan
 
 
 @cli.command("build")
@@ -48,10 +48,13 @@ def build_command(ctx: Context, targets: tuple[str, ...], check: bool, jobs: int
         click.echo(f"rtc: build failed: {summarize(result.all_diagnostics)}; {out_name}/ left unchanged", err=True)
         sys.exit(EXIT_FINDINGS)
     change = result.plan
-    for rel in change.foreign:
-        ctx.info(f"kept {out_name}/{rel} (not written by rtc)")
     elapsed = time.perf_counter() - started
     if check:
+        interrupted = interrupted_build(project.out_dir)
+        if interrupted:
+            click.echo(f"rtc: error: {interrupted}", err=True)
+            sys.exit(EXIT_FINDINGS)
+        report_foreign(ctx, out_name, change.foreign)
         if change.is_current:
             ctx.info(f"{out_name}/ is current ({len(change.desired)} files, {elapsed:.2f}s)")
             return
@@ -67,10 +70,13 @@ def build_command(ctx: Context, targets: tuple[str, ...], check: bool, jobs: int
     try:
         with build_lock(project.root, lock_timeout):
             recover(project.root, project.out_dir)
+            # Planned again under the lock: another build may have changed out/ meanwhile.
+            change = replan(project.out_dir, change)
             apply(project.root, project.out_dir, change)
     except OutputError as exc:
         click.echo(f"rtc: error: {exc}", err=True)
         sys.exit(EXIT_FINDINGS)
+    report_foreign(ctx, out_name, change.foreign)
     elapsed = time.perf_counter() - started
     if change.is_current:
         ctx.info(f"{out_name}/ is current ({len(change.desired)} files, {elapsed:.2f}s)")
@@ -79,6 +85,11 @@ def build_command(ctx: Context, targets: tuple[str, ...], check: bool, jobs: int
             f"wrote {out_name}/: {len(change.added)} added, {len(change.changed)} changed, "
             f"{len(change.removed)} removed, {len(change.unchanged)} unchanged ({elapsed:.2f}s)"
         )
+
+
+def report_foreign(ctx: Context, out_name: str, foreign: list[str]) -> None:
+    for rel in foreign:
+        ctx.info(f"kept {out_name}/{rel} (not written by rtc)")
 
 
 @cli.command("show")
