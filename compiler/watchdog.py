@@ -1,22 +1,31 @@
-"""Run a function in a child process that is killed when it overruns.
+"""Run calls in a worker process that is killed when a call overruns.
 
 In-process native Jsonnet (jrsonnet, go-jsonnet) cannot be interrupted: a
-Python signal handler only runs between bytecodes. So a target renders in a
-child process and the parent waits at most `seconds`, then kills it. A child
-that dies (a native stack overflow, the kernel's OOM killer) becomes an error
-too, instead of taking rtc down with it.
+Python signal handler only runs between bytecodes. So targets render in a
+worker process; the caller waits at most `seconds` for each answer, then kills
+the worker (the next call starts a fresh one). A worker that dies (a native
+stack overflow, the kernel's OOM killer) becomes an error too, instead of
+taking rtc down with it.
+
+The worker lives as long as its parent and serves one call after another, so
+a call costs two pickles, not a process start, and anything the engines cache
+in-process survives from one target to the next.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import multiprocessing
+import os
+import pickle
 import signal
 import sys
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -24,7 +33,7 @@ _PR_SET_PDEATHSIG = 1
 
 
 class Overrun(Exception):
-    """The child did not finish in time and was killed."""
+    """The call did not finish in time; its worker was killed."""
 
     def __init__(self, seconds: float) -> None:
         super().__init__(f"did not finish within {seconds:g}s")
@@ -32,34 +41,39 @@ class Overrun(Exception):
 
 
 class ChildDied(Exception):
-    """The child ended without an answer (killed by a signal, or exited)."""
+    """The worker ended without an answer (killed by a signal, or exited)."""
 
 
 def _context() -> multiprocessing.context.ForkContext | multiprocessing.context.ForkServerContext:
     # The Go runtime (go-jsonnet) does not survive fork: a forked child that
-    # calls into it hangs. Once it is loaded, start children from a clean server.
+    # calls into it hangs. Once it is loaded here, start workers from a clean server.
     if "_gojsonnet" in sys.modules:
         return multiprocessing.context.ForkServerContext()
     return multiprocessing.context.ForkContext()
 
 
 def _die_with_parent() -> None:
-    """Linux: the child is killed when rtc is (a killed build leaves no evaluation running)."""
+    """Linux: the worker is killed with its parent (a killed build leaves no evaluation running)."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def _child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+def _serve(conn: Connection) -> None:
     _die_with_parent()
-    try:
-        answer: tuple[bool, Any, str] = (True, fn(*args), "")
-    except BaseException as exc:
-        answer = (False, exc, traceback.format_exc())
-    try:
-        conn.send(answer)
-    except Exception:  # an exception that does not pickle: send its text
-        conn.send((False, RuntimeError(answer[2] or repr(answer[1])), answer[2]))
-    conn.close()
+    while True:
+        try:
+            request = conn.recv_bytes()
+        except (EOFError, OSError):
+            return
+        try:
+            fn, args = pickle.loads(request)
+            answer: tuple[bool, Any, str] = (True, fn(*args), "")
+        except BaseException as exc:
+            answer = (False, exc, traceback.format_exc())
+        try:
+            conn.send(answer)
+        except Exception:  # an exception or result that does not pickle: send its text
+            conn.send((False, RuntimeError(answer[2] or repr(answer[1])), answer[2]))
 
 
 def describe_exit(exitcode: int | None) -> str:
@@ -72,30 +86,80 @@ def describe_exit(exitcode: int | None) -> str:
     return f"exited with status {exitcode}"
 
 
-def run_bounded(fn: Callable[..., T], args: tuple[Any, ...], seconds: float) -> T:
-    """fn(*args) in a child process; Overrun after `seconds`, ChildDied if it dies.
-    fn, its arguments and its result must pickle."""
-    ctx = _context()
-    receiver, sender = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_child, args=(sender, fn, args), daemon=True)
-    process.start()
-    sender.close()
-    try:
-        if not receiver.poll(seconds):
-            raise Overrun(seconds)
-        try:
-            ok, payload, trace = receiver.recv()
-        except EOFError:
-            process.join()
-            raise ChildDied(describe_exit(process.exitcode)) from None
-    finally:
+class BoundedWorker:
+    """One worker process; `call` runs fn(*args) in it, at most `seconds` long."""
+
+    def __init__(self) -> None:
+        self._process: BaseProcess | None = None
+        self._conn: Connection | None = None
+
+    def _start(self) -> Connection:
+        ctx = _context()
+        parent_end, child_end = ctx.Pipe(duplex=True)
+        process = ctx.Process(target=_serve, args=(child_end,), daemon=True)
+        process.start()
+        child_end.close()
+        self._process, self._conn = process, parent_end
+        return parent_end
+
+    def _stop(self) -> int | None:
+        process, conn = self._process, self._conn
+        self._process = self._conn = None
+        if conn is not None:
+            conn.close()
+        if process is None:
+            return None
         if process.is_alive():
             process.kill()
         process.join()
-        receiver.close()
-    if not ok:
-        if trace and isinstance(payload, BaseException):
-            payload.add_note(f"in the render process:\n{trace}")
-        raise payload
-    result: T = payload
-    return result
+        return process.exitcode
+
+    def call(self, fn: Callable[..., T], args: tuple[Any, ...], seconds: float) -> T:
+        """fn(*args) in the worker; Overrun after `seconds`, ChildDied if the worker dies.
+        fn, its arguments and its result must pickle."""
+        conn = self._conn if self._process is not None and self._process.is_alive() else None
+        if conn is None:
+            self._stop()
+            conn = self._start()
+        try:
+            conn.send((fn, args))
+            if not conn.poll(seconds):
+                self._stop()
+                raise Overrun(seconds)
+            ok, payload, trace = conn.recv()
+        except (EOFError, BrokenPipeError, ConnectionResetError):
+            raise ChildDied(describe_exit(self._stop())) from None
+        if not ok:
+            if trace and isinstance(payload, BaseException):
+                payload.add_note(f"in the render worker:\n{trace}")
+            raise payload
+        result: T = payload
+        return result
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()  # the worker sees EOF and returns
+            self._conn = None
+        if self._process is not None:
+            self._process.join(timeout=1)
+        self._stop()
+
+
+_shared: tuple[int, BoundedWorker] | None = None
+
+
+def _close_shared() -> None:
+    if _shared is not None and _shared[0] == os.getpid():
+        _shared[1].close()
+
+
+atexit.register(_close_shared)
+
+
+def run_bounded(fn: Callable[..., T], args: tuple[Any, ...], seconds: float) -> T:
+    """fn(*args) in this process's worker (started on first use; a forked
+    process starts its own): Overrun after `seconds`, ChildDied if it dies."""
+    global _shared
+    if _shared is None or _shared[0] != os.getpid():
+        _shared = (os.getpid(), BoundedWorker())
+    return _shared[1].call(fn, args, seconds)
