@@ -95,6 +95,10 @@ class GoJsonnet:
             )
         except RuntimeError as exc:
             raise EngineError(str(exc)) from None
+        except UnicodeDecodeError as exc:
+            # gojsonnet 0.22.0 returns some error texts with stray bytes at the end
+            # (for some message lengths); keep the readable part.
+            raise EngineError(bytes(exc.object[: exc.start]).decode("utf-8")) from None
 
 
 def get_engine(name: str) -> Engine:

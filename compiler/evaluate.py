@@ -31,6 +31,17 @@ class ImportRefused(Exception):
     """An import the hermetic rules do not allow, or that does not exist."""
 
 
+class UnreadableSource(ImportRefused):
+    """A file rtc may read but cannot decode; `span` is where decoding fails."""
+
+    def __init__(self, message: str, span: SourceSpan) -> None:
+        super().__init__(message)
+        self.span = span
+
+
+_JSONNET_SUFFIXES = (".jsonnet", ".libsonnet")
+
+
 @dataclass
 class HermeticImporter:
     """Resolves imports only inside the project's source folders.
@@ -44,6 +55,8 @@ class HermeticImporter:
     files: dict[str, str] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
     refused: list[tuple[str, str, str]] = field(default_factory=list)
+    # Set when the first refusal is a file that does not decode.
+    unreadable: UnreadableSource | None = None
 
     def __post_init__(self) -> None:
         self._root = str(self.project.root)
@@ -66,6 +79,8 @@ class HermeticImporter:
         try:
             return self._resolve(base, rel)
         except ImportRefused as exc:
+            if not self.refused and isinstance(exc, UnreadableSource):
+                self.unreadable = exc
             self.refused.append((base, rel, str(exc)))
             raise
 
@@ -108,7 +123,18 @@ class HermeticImporter:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise ImportRefused(f"{rel_path} is not valid UTF-8 (byte {exc.start})") from None
+            line = data.count(b"\n", 0, exc.start) + 1
+            column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+            guess = " (it looks like UTF-16)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+            raise UnreadableSource(
+                f"not UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded{guess}; save the file as UTF-8",
+                SourceSpan(rel_path, line, column),
+            ) from None
+        if text.startswith("\ufeff") and rel_path.endswith(_JSONNET_SUFFIXES):
+            raise UnreadableSource(
+                "starts with a byte order mark, which Jsonnet cannot read; save the file as UTF-8 without BOM",
+                SourceSpan(rel_path, 1, 1),
+            )
         self.files[rel_path] = hashlib.sha256(data).hexdigest()
         self.texts[rel_path] = text
         return text
@@ -240,6 +266,38 @@ def evaluate_entry(
     return result
 
 
+_OWNER_NAMES = (
+    (re.compile(r'\bruntime "(?P<name>[^"/]+)"'), "catalog/{name}/main.libsonnet"),
+    (re.compile(r'\bhardware "(?P<name>[^"/]+)"'), "hardware/{name}.libsonnet"),
+)
+
+
+_MISSING_FIELD = re.compile(r"^(?:no such field|Field does not exist): (?P<field>[A-Za-z_][A-Za-z0-9_]*)$")
+_TOP_LEVEL_FUNCTION = re.compile(r"during TLA call|Top-level function call")
+
+
+def _owner_file(message: str, importer: HermeticImporter, entry: str) -> SourceSpan | None:
+    """Where, outside the rtc library, an error raised inside it comes from:
+    the runtime, hardware or overlay file it names, or the use of a missing field."""
+    for pattern, template in _OWNER_NAMES:
+        match = pattern.search(message)
+        if match and template.format(name=match.group("name")) in importer.files:
+            return SourceSpan(template.format(name=match.group("name")))
+    if re.search(r"\bcluster\b", message):
+        return SourceSpan(entry)
+    missing = _MISSING_FIELD.match(message)
+    if missing:
+        use = re.compile(r"\.\s*" + re.escape(missing.group("field")) + r"\b")
+        for path, text in importer.texts.items():
+            if path.startswith(LIBRARY_PREFIX):
+                continue
+            match = use.search(_mask_comments(text))
+            if match:
+                line = text.count("\n", 0, match.start()) + 1
+                return SourceSpan(path, line, match.start() - (text.rfind("\n", 0, match.start()) + 1) + 2)
+    return None
+
+
 _STACK_OVERFLOW = re.compile(r"stack overflow|max stack frames exceeded", re.IGNORECASE)
 
 
@@ -247,12 +305,30 @@ def _engine_diagnostic(
     text: str, importer: HermeticImporter, entry: str, target: str | None, max_stack: int
 ) -> Diagnostic:
     message, spans = parse_engine_error(text)
+    if importer.unreadable is not None:
+        return error("E115", str(importer.unreadable), span=importer.unreadable.span, target=target)
     if importer.refused:
         _, _, reason = importer.refused[0]
         span = importer.locate_refusal(tuple(s.file for s in spans)) or SourceSpan(entry)
         return error("E104", f"import refused: {reason}", span=span, target=target)
     span = primary_span(spans) or SourceSpan(entry)
     related = tuple(dict.fromkeys(s for s in spans if s != span))[:4]
+    if _TOP_LEVEL_FUNCTION.search(text):
+        return error(
+            "E102",
+            f"{entry} evaluates to a function; an overlay must evaluate to rtc.cluster {{ ... }}",
+            span=SourceSpan(entry),
+            target=target,
+            hint="rtc passes no arguments to an overlay: turn the function's parameters into locals",
+        )
+    if span.file.startswith(LIBRARY_PREFIX) or not spans:
+        # Only the rtc library is in the trace (a required field left out, a
+        # wrong type passed in): point at the user's file the message is about.
+        owner = _owner_file(message, importer, entry)
+        if isinstance(owner, SourceSpan):
+            span, related = owner, ((span, *related) if spans else related)[:4]
+        elif span.file != entry and entry not in {s.file for s in related}:
+            related = (*related[:3], SourceSpan(entry))
     if _STACK_OVERFLOW.search(message):
         return error(
             "E112",

@@ -35,18 +35,30 @@ class RenderedObject:
         return str(self.body.get("kind", ""))
 
     @property
+    def _metadata(self) -> dict[str, Any]:
+        metadata = self.body.get("metadata")
+        return metadata if isinstance(metadata, dict) else {}
+
+    @property
     def name(self) -> str:
-        return str(self.body.get("metadata", {}).get("name", ""))
+        return str(self._metadata.get("name", ""))
 
     @property
     def namespace(self) -> str | None:
-        ns = self.body.get("metadata", {}).get("namespace")
+        ns = self._metadata.get("namespace")
         return str(ns) if ns is not None else None
 
     @property
     def label(self) -> str:
         """How messages name the object: Kind/name (runtime on hardware)."""
-        return f"{self.kind}/{self.name} ({self.runtime} on {self.hardware})"
+        return f"{shown(self.kind)}/{shown(self.name)} ({self.runtime} on {self.hardware})"
+
+
+def shown(text: str, limit: int = 63) -> str:
+    """`text` fit for a one-line message: control characters escaped, long text cut."""
+    if not text.isprintable():
+        text = repr(text)[1:-1]
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 @dataclass

@@ -24,7 +24,7 @@ _KIND = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,62}$")
 def name_problem(name: object, *, label: bool = False) -> str | None:
     """Why `name` cannot be an object name (and so a file name), or None."""
     if not isinstance(name, str):
-        return f"must be a string, got {type(name).__name__}"
+        return f"must be a string, got {_json_type(name)}"
     if not name:
         return "is empty"
     if "\x00" in name:
@@ -139,9 +139,16 @@ def _object(
     )
     span = SourceSpan(layers.runtime)
     for field_name in ("apiVersion", "kind"):
-        if not isinstance(body.get(field_name), str) or not body.get(field_name):
+        value = body.get(field_name)
+        if not isinstance(value, str) or not value:
+            if value is None:
+                field_message = f"object has no {field_name}"
+            elif value == "":
+                field_message = f"object has an empty {field_name}"
+            else:
+                field_message = f"{field_name} must be a string, got {_json_type(value)}"
             diagnostics.append(
-                error("E205", f"object has no {field_name}", span=span, target=target.name, object=obj.label)
+                error("E205", field_message, span=span, target=target.name, object=obj.label, path=field_name)
             )
     kind = body.get("kind")
     if isinstance(kind, str) and kind and not _KIND.match(kind):
@@ -158,14 +165,17 @@ def _object(
         )
     metadata = body.get("metadata")
     if not isinstance(metadata, dict):
-        diagnostics.append(error("E205", "object has no metadata", span=span, target=target.name, object=obj.label))
+        message = (
+            "object has no metadata" if metadata is None else f"metadata must be an object, got {_json_type(metadata)}"
+        )
+        diagnostics.append(error("E205", message, span=span, target=target.name, object=obj.label, path="metadata"))
         return None, diagnostics
     problem = name_problem(metadata.get("name"))
     if problem:
         diagnostics.append(
             error(
                 "E206",
-                f"metadata.name {metadata.get('name')!r} {problem}",
+                f"metadata.name {_quoted(metadata.get('name'))} {problem}",
                 span=span,
                 target=target.name,
                 object=obj.label,
@@ -179,7 +189,7 @@ def _object(
             diagnostics.append(
                 error(
                     "E206",
-                    f"metadata.namespace {namespace!r} {problem}",
+                    f"metadata.namespace {_quoted(namespace)} {problem}",
                     span=span,
                     target=target.name,
                     object=obj.label,
@@ -204,6 +214,13 @@ def _object(
         ]
     labels.setdefault(MANAGED_BY_LABEL, MANAGED_BY_VALUE)
     return obj, diagnostics
+
+
+def _quoted(value: object, limit: int = 63) -> str:
+    """A value for a message: strings quoted, escaped and cut to one readable line."""
+    if isinstance(value, str) and len(value) > limit:
+        return repr(value[:limit]) + "..."
+    return repr(value)
 
 
 def _json_type(value: object) -> str:

@@ -64,20 +64,21 @@ class Plan:
 
 def read_index(out_dir: Path) -> dict[str, str]:
     path = out_dir / INDEX_NAME
+    shown = f"{out_dir.name}/{INDEX_NAME}"
+    restore = f"restore it from git (git checkout -- {shown}) so rtc knows which files it owns"
     if path.is_symlink():
-        raise OutputError(f"{path} is a symbolic link; rtc does not follow links in its output")
+        raise OutputError(f"{shown} is a symbolic link; rtc does not follow links in its output: {restore}")
     if not path.exists():
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        files = data["files"]
-        if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
-            raise TypeError("files must map paths to digests")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise OutputError(
-            f"{path} is unreadable ({exc}); restore it from git (git checkout -- {path}) "
-            "so rtc knows which files it owns"
-        ) from exc
+    except json.JSONDecodeError as exc:
+        raise OutputError(f"{shown}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); {restore}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OutputError(f"{shown} is unreadable ({exc}); {restore}") from exc
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        raise OutputError(f'{shown} has no "files" object mapping paths to digests; {restore}')
     for rel in files:
         if unsafe_path(rel):
             raise OutputError(f"{path} lists {rel!r}, which is outside {out_dir.name}/; restore the index from git")

@@ -153,6 +153,12 @@ local parseImage(ref) =
     // Emit namespaced ServingRuntimes into this namespace instead of ClusterServingRuntimes.
     runtimeNamespace:: null,
 
+    // Wrong shapes fail here with a message naming the cluster, not deep in a comprehension.
+    assert std.isArray(c.deployments) :
+           'cluster "%s": deployments must be a list of rtc.deploy(runtime, hardware), got %s' % [c.name, std.type(c.deployments)],
+    assert std.isArray(c.patches) && std.length([p for p in c.patches if !std.isFunction(p)]) == 0 :
+           'cluster "%s": patches must be a list of functions such as rtc.patch.labels({...}) or rtc.patch.mixin({...})' % c.name,
+
     local scoped(obj) =
       if c.runtimeNamespace == null then obj
       else obj { kind: 'ServingRuntime', metadata+: { namespace: c.runtimeNamespace } },

@@ -1,0 +1,3 @@
+#!/bin/bash
+echo 'café'
+exec serve

@@ -1,0 +1,4 @@
+local rtc = import 'catalog/lib/rtc.libsonnet';
+rtc.hardware {
+  name: 'broken-hw',
+}

@@ -1,0 +1,6 @@
+local rtc = import 'catalog/lib/rtc.libsonnet';
+
+rtc.runtime {
+  images: { 'nvidia-cuda-12.1': 'example.com/broken:1.0' },
+  spec: { containers: [{ name: rtc.kserveContainer, image: 'x' }] },
+}

@@ -1,0 +1,6 @@
+local rtc = import 'catalog/lib/rtc.libsonnet';
+
+rtc.runtime {
+  name: 'broken-rt',
+  images: { 'nvidia-cuda-12.1': 'example.com/broken:1.0' },
+}

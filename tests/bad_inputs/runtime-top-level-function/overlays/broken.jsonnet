@@ -1,0 +1,4 @@
+local rtc = import 'catalog/lib/rtc.libsonnet';
+local vllm = import 'catalog/vllm/main.libsonnet';
+local cuda121 = import 'hardware/nvidia-cuda-12.1.libsonnet';
+function(cluster) rtc.cluster { name: cluster }

@@ -1,0 +1,5 @@
+local rtc = import 'catalog/lib/rtc.libsonnet';
+rtc.hardware {
+  name: 'broken-hw'
+  family: 'nvidia',
+}

@@ -1,0 +1,2 @@
+local cuda = import 'nvidia-cuda-12.1.libsonnet';
+cuda { name: 'gpu-fast' }
