@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import faulthandler
 import multiprocessing
 import os
 import pickle
@@ -60,6 +61,7 @@ def _die_with_parent() -> None:
 
 def _serve(conn: Connection) -> None:
     _die_with_parent()
+    faulthandler.disable()  # a crash is reported by the parent, as one line
     while True:
         try:
             request = conn.recv_bytes()
