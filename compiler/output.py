@@ -5,7 +5,7 @@
 - The new tree is built beside out/ and swapped in with one atomic rename
   (renameat2 RENAME_EXCHANGE on Linux): a build killed at any point leaves
   the complete old tree or the complete new one.
-- One build at a time per repository (an flock on .rtc.lock).
+- One build at a time per repository (a POSIX lock on .rtc.lock).
 """
 
 from __future__ import annotations
@@ -210,12 +210,21 @@ def interrupted_build(out_dir: Path) -> str | None:
 
 
 @contextlib.contextmanager
-def build_lock(root: Path, wait_seconds: float) -> Iterator[None]:
-    """Hold the repository's build lock; wait up to `wait_seconds` for another build."""
+def build_lock(root: Path, wait_seconds: float, *, shared: bool = False) -> Iterator[None]:
+    """Hold the repository's build lock; wait up to `wait_seconds` for another build.
+
+    `shared` is for readers (`--check`): it waits for a build that is writing
+    out/, never creates or writes the lock file, and several readers may hold it."""
     lock_path = root / LOCK_NAME
+    flags = (os.O_RDONLY if shared else os.O_RDWR | os.O_CREAT) | os.O_NOFOLLOW | os.O_CLOEXEC
     try:
         # O_NOFOLLOW: a committed .rtc.lock symlink must not make rtc truncate its target.
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        fd = os.open(lock_path, flags, 0o644)
+    except FileNotFoundError:
+        if not shared:
+            raise
+        yield  # no build has ever run here, so none is running
+        return
     except OSError as exc:
         raise OutputError(
             f"cannot open the build lock {lock_path} ({exc.strerror}); it must be a plain file: remove it"
@@ -227,9 +236,12 @@ def build_lock(root: Path, wait_seconds: float) -> Iterator[None]:
         deadline = time.monotonic() + wait_seconds
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                # A POSIX record lock, not flock: it belongs to this process, so
+                # render workers forked while it is held do not keep it alive
+                # after a killed build.
+                fcntl.lockf(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
                 break
-            except BlockingIOError:
+            except (BlockingIOError, PermissionError):  # EAGAIN or EACCES, by platform
                 if time.monotonic() >= deadline:
                     holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
                     raise OutputError(
@@ -237,12 +249,13 @@ def build_lock(root: Path, wait_seconds: float) -> Iterator[None]:
                         f"{wait_seconds:g}s; wait for it, or pass --lock-timeout to wait longer"
                     ) from None
                 time.sleep(0.05)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        if not shared:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
         yield
     finally:
         with contextlib.suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            fcntl.lockf(fd, fcntl.LOCK_UN)
         os.close(fd)
 
 

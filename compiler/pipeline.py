@@ -23,7 +23,7 @@ from compiler.normalize import normalize
 from compiler.output import Plan, plan
 from compiler.project import Project
 from compiler.targets import Target, select
-from compiler.watchdog import ChildDied, Overrun, run_bounded
+from compiler.watchdog import ChildDied, Overrun, die_with_parent, run_bounded
 
 
 @dataclass
@@ -143,7 +143,8 @@ def render_targets(
                 on_done(render)
             renders.append(render)
         return renders
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    # initializer (reliability, issue 6): pool workers die with rtc instead of lingering after a kill.
+    with ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent) as pool:
         futures = [pool.submit(render_target_limited, project, t, engine_name) for t in targets]
         renders = []
         for future in futures:

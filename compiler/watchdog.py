@@ -53,14 +53,14 @@ def _context() -> multiprocessing.context.ForkContext | multiprocessing.context.
     return multiprocessing.context.ForkContext()
 
 
-def _die_with_parent() -> None:
-    """Linux: the worker is killed with its parent (a killed build leaves no evaluation running)."""
+def die_with_parent() -> None:
+    """Linux: this process is killed with its parent (a killed build leaves no evaluation running)."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _serve(conn: Connection) -> None:
-    _die_with_parent()
+    die_with_parent()
     faulthandler.disable()  # a crash is reported by the parent, as one line
     while True:
         try:

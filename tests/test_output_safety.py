@@ -219,7 +219,7 @@ def test_check_reports_an_interrupted_swap_and_build_recovers_it(built: Path, rt
 HOLD_LOCK = """
 import fcntl, os, sys, time
 fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)
-fcntl.flock(fd, fcntl.LOCK_EX)
+fcntl.lockf(fd, fcntl.LOCK_EX)
 os.ftruncate(fd, 0)
 os.write(fd, str(os.getpid()).encode())
 print("locked", flush=True)

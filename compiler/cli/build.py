@@ -11,6 +11,7 @@ import click
 from compiler.cli.app import EXIT_FINDINGS, Context, cli, fail_usage, run_build, summarize
 from compiler.emit import to_yaml
 from compiler.output import OutputError, apply, build_lock, interrupted_build, recover, replan
+from compiler.project import Project
 
 
 @cli.command("build")
@@ -42,19 +43,32 @@ def build_command(ctx: Context, targets: tuple[str, ...], check: bool, jobs: int
     """
     started = time.perf_counter()
     project = ctx.project()
+    try:
+        # The whole build holds the lock (shared for --check, which only reads):
+        # a plan is never made from an out/ that another build is swapping.
+        with build_lock(project.root, lock_timeout, shared=check):
+            _build_locked(ctx, project, targets, jobs, check, started)
+    except OutputError as exc:
+        click.echo(f"rtc: error: {exc}", err=True)
+        sys.exit(EXIT_FINDINGS)
+
+
+def _build_locked(
+    ctx: Context, project: Project, targets: tuple[str, ...], jobs: int | None, check: bool, started: float
+) -> None:
     out_name = project.out_dir_name
+    if check:
+        interrupted = interrupted_build(project.out_dir)
+        if interrupted:
+            raise OutputError(interrupted)
     result = run_build(ctx, project, targets, jobs)
     if not result.ok or result.plan is None:
         click.echo(f"rtc: build failed: {summarize(result.all_diagnostics)}; {out_name}/ left unchanged", err=True)
         sys.exit(EXIT_FINDINGS)
     change = result.plan
-    elapsed = time.perf_counter() - started
     if check:
-        interrupted = interrupted_build(project.out_dir)
-        if interrupted:
-            click.echo(f"rtc: error: {interrupted}", err=True)
-            sys.exit(EXIT_FINDINGS)
         report_foreign(ctx, out_name, change.foreign)
+        elapsed = time.perf_counter() - started
         if change.is_current:
             ctx.info(f"{out_name}/ is current ({len(change.desired)} files, {elapsed:.2f}s)")
             return
@@ -67,15 +81,10 @@ def build_command(ctx: Context, targets: tuple[str, ...], check: bool, jobs: int
             err=True,
         )
         sys.exit(EXIT_FINDINGS)
-    try:
-        with build_lock(project.root, lock_timeout):
-            recover(project.root, project.out_dir)
-            # Planned again under the lock: another build may have changed out/ meanwhile.
-            change = replan(project.out_dir, change)
-            apply(project.root, project.out_dir, change)
-    except OutputError as exc:
-        click.echo(f"rtc: error: {exc}", err=True)
-        sys.exit(EXIT_FINDINGS)
+    recover(project.root, project.out_dir)
+    # Planned again after recovering what a killed build left behind.
+    change = replan(project.out_dir, change)
+    apply(project.root, project.out_dir, change)
     report_foreign(ctx, out_name, change.foreign)
     elapsed = time.perf_counter() - started
     if change.is_current:
