@@ -149,13 +149,13 @@ def _kill_apply_repeatedly(scenario: Scenario, exchange: bool, rounds: int) -> d
 
 
 def test_apply_killed_at_random_moments_leaves_old_or_new(scenario: Scenario) -> None:
-    outcomes = _kill_apply_repeatedly(scenario, exchange=True, rounds=16)
+    outcomes = _kill_apply_repeatedly(scenario, exchange=True, rounds=12)
     assert set(outcomes) <= {"old", "new"}
     assert outcomes.get("old") and outcomes.get("new"), outcomes  # the kills landed on both sides of the swap
 
 
 def test_fallback_without_exchange_killed_at_random_moments_recovers(scenario: Scenario) -> None:
-    outcomes = _kill_apply_repeatedly(scenario, exchange=False, rounds=16)
+    outcomes = _kill_apply_repeatedly(scenario, exchange=False, rounds=12)
     assert set(outcomes) <= {"old", "new", "swapping"}
     assert outcomes.get("old") and outcomes.get("new"), outcomes
 
@@ -198,7 +198,7 @@ def test_the_real_cli_killed_at_random_moments(scenario: Scenario) -> None:
     duration = time.perf_counter() - started
     rnd = random.Random(7)
     outcomes: dict[str, int] = {}
-    rounds = 5
+    rounds = 4
     for i in range(rounds):
         scenario.restore_old()
         # Most of a build is evaluation; aim the kills at its second half, where out/ is written.

@@ -46,7 +46,7 @@ documents = st.dictionaries(keys, values, max_size=6)
 
 
 @given(documents)
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 def test_emitted_yaml_loads_back_to_the_same_data(data: dict[str, Any]) -> None:
     assert yaml.safe_load(to_yaml(data)) == (data or {})
 
