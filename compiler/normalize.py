@@ -36,7 +36,7 @@ def name_problem(name: object, *, label: bool = False) -> str | None:
     if len(name) > limit:
         return f"is {len(name)} characters long; the limit is {limit}"
     pattern = _DNS1123_LABEL if label else _DNS1123_SUBDOMAIN
-    if not pattern.match(name):
+    if not pattern.fullmatch(name):
         kind = "DNS-1123 label" if label else "DNS-1123 subdomain"
         allowed = "lower-case letters, digits and '-'" if label else "lower-case letters, digits, '-' and '.'"
         return f"is not a valid {kind} ({allowed}, starting and ending with a letter or digit)"

@@ -1,4 +1,4 @@
-"""The build pipeline: targets -> evaluate -> normalize -> emit -> plan/apply.
+"""The build pipeline: targets -> evaluate -> normalize -> validate -> emit -> plan/apply.
 
 Each stage returns data and diagnostics; nothing here prints. Targets are
 independent, so they render in a process pool; results are put back in
@@ -22,6 +22,8 @@ from compiler.normalize import normalize
 from compiler.output import Plan, plan
 from compiler.project import Project
 from compiler.targets import Target, select
+from compiler.validation import default_validator
+from compiler.validation.rendered import validate_cluster
 
 
 @dataclass
@@ -65,7 +67,7 @@ class BuildResult:
 
 
 def render_target(project: Project, target: Target, engine_name: str) -> TargetRender:
-    """Evaluate, normalize and emit one cluster."""
+    """Evaluate, normalize, validate and emit one cluster."""
     started = time.perf_counter()
     result = TargetRender(target=target)
     evaluated = evaluate_entry(project, target.entry, get_engine(engine_name), target=target.name)
@@ -75,8 +77,11 @@ def render_target(project: Project, target: Target, engine_name: str) -> TargetR
         cluster, problems = normalize(target, evaluated.data, evaluated.imports)
         result.diagnostics.extend(problems)
         if cluster is not None and not has_errors(problems):
-            result.cluster = cluster
-            result.files = emit_cluster(cluster)
+            invalid = validate_cluster(cluster, default_validator(), project.out_dir_name)
+            result.diagnostics.extend(invalid)
+            if not has_errors(invalid):
+                result.cluster = cluster
+                result.files = emit_cluster(cluster)
     result.seconds = time.perf_counter() - started
     return result
 
