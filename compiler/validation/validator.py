@@ -131,7 +131,7 @@ class Validator:
         )
         verdict.status = MISSING_SCHEMA
         verdict.violations.append(
-            Violation("E305", ("kind",), f"no schema for {verdict.kind} in {verdict.api_version}; {hint}")
+            Violation("E305", (), f"no schema for {verdict.kind} in {verdict.api_version}; {hint}")
         )
         return verdict
 
