@@ -58,7 +58,9 @@ class Document:
         node, line = self.node, self.line
         for part in path:
             if isinstance(node, yaml.MappingNode):
-                match = next(((k, v) for k, v in node.value if _key_text(k) == str(part)), None)
+                # The last occurrence: it is the one the data holds (and the duplicate to point at).
+                matches = [(k, v) for k, v in node.value if _key_text(k) == str(part)]
+                match = matches[-1] if matches else None
                 if match is None:
                     return line
                 line, node = match[0].start_mark.line + 1, match[1]
