@@ -86,19 +86,26 @@ class _Builder:
     def build(self, node: Any, path: tuple[str | int, ...] = (), depth: int = 0) -> Any:
         if depth > _MAX_DEPTH:
             raise ValueError(f"nesting deeper than {_MAX_DEPTH} levels (a recursive alias?)")
-        if isinstance(node, yaml.MappingNode):
-            self._duplicates(node, path)
-            self.loader.flatten_mapping(node)
-            result: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                key = self._key(key_node)
-                result[key] = self.build(value_node, (*path, key), depth + 1)
-            return result
-        if isinstance(node, yaml.SequenceNode):
+        kind = type(node)
+        if kind is yaml.ScalarNode:
+            return node.value if node.tag == _STR_TAG else self._scalar(node)
+        if kind is yaml.SequenceNode:
             return [self.build(item, (*path, index), depth + 1) for index, item in enumerate(node.value)]
-        return self._scalar(node)
+        if kind is not yaml.MappingNode:
+            return self._scalar(node)
+        if any(key_node.tag == _MERGE_TAG for key_node, _ in node.value):
+            self._duplicates(node, path)
+            self.loader.flatten_mapping(node)  # merged keys may be overridden: not duplicates
+            pairs = [(self._key(k), v) for k, v in node.value]
+        else:
+            pairs = [(self._key(k), v) for k, v in node.value]
+            if len({key for key, _ in pairs}) != len(pairs):
+                self._duplicates(node, path)
+        return {key: self.build(value, (*path, key), depth + 1) for key, value in pairs}
 
     def _key(self, node: Any) -> str:
+        if node.tag == _STR_TAG:
+            return str(node.value)
         value = self._scalar(node) if isinstance(node, yaml.ScalarNode) else node.value
         if isinstance(value, bool):
             return "true" if value else "false"

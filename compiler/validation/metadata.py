@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from compiler.normalize import name_problem
@@ -18,6 +19,7 @@ ANNOTATIONS_LIMIT = 256 * 1024
 _QUALIFIED_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 _LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
 _DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+# Label keys and values repeat across a catalog's objects: each is checked once per process.
 # Kinds whose names follow another rule than the usual DNS-1123 subdomain.
 _LABEL_NAMED = {("", "Namespace")}
 _DNS1035_NAMED = {("", "Service")}
@@ -26,6 +28,7 @@ _PATH_SEGMENT_NAMED = {
 }
 
 
+@lru_cache(maxsize=8192)
 def qualified_name_problem(key: str) -> str | None:
     """Why `key` is not a qualified name (`[prefix/]name`), or None."""
     parts = key.split("/")
@@ -52,6 +55,7 @@ def qualified_name_problem(key: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def label_value_problem(value: str) -> str | None:
     if len(value) > 63:
         return f"is {len(value)} characters long; the limit is 63"

@@ -157,10 +157,11 @@ def check_sites(tree: SiteTree, value: Any, path: tuple[str | int, ...] = ()) ->
 def _check_site(site: Site, value: Any, path: tuple[str | int, ...]) -> Iterator[Violation]:
     if value is None:
         return
-    if site.list_type == "map" and isinstance(value, list):
-        yield from _duplicate_keys(site, value, path)
-    elif site.list_type == "set" and isinstance(value, list):
-        yield from _duplicate_items(value, path)
+    if site.list_type and isinstance(value, list) and len(value) > 1:
+        if site.list_type == "map":
+            yield from _duplicate_keys(site, value, path)
+        else:
+            yield from _duplicate_items(value, path)
     for rule in site.rules:
         outcome = evaluate(rule, value)
         where = path + tuple(p for p in rule.field_path.lstrip(".").split(".") if p) if rule.field_path else path
@@ -172,14 +173,14 @@ def _check_site(site: Site, value: Any, path: tuple[str | int, ...]) -> Iterator
 
 def _duplicate_keys(site: Site, items: list[Any], path: tuple[str | int, ...]) -> Iterator[Violation]:
     defaults = dict(site.key_defaults)
-    seen: dict[str, int] = {}
+    seen: dict[Any, int] = {}
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             continue
         if any(key not in item and key not in defaults for key in site.keys):
             continue  # a missing key is the schema's `required` finding
         key = {k: item.get(k, defaults.get(k)) for k in site.keys}
-        token = json.dumps(key, sort_keys=True)
+        token = _token(tuple(key.values()))
         if token in seen:
             shown = ", ".join(f"{k}={show(v)}" for k, v in key.items())
             first = format_path((*path, seen[token]))
@@ -193,10 +194,20 @@ def _duplicate_keys(site: Site, items: list[Any], path: tuple[str | int, ...]) -
             seen[token] = index
 
 
+def _token(value: Any) -> Any:
+    """A hashable stand-in for a JSON value; scalars (the usual keys) stand for themselves.
+    The type is part of it: 1 and "1" and True are different keys to the API server."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return (type(value).__name__, value)
+    if isinstance(value, tuple):
+        return tuple(_token(v) for v in value)
+    return ("json", json.dumps(value, sort_keys=True))
+
+
 def _duplicate_items(items: list[Any], path: tuple[str | int, ...]) -> Iterator[Violation]:
-    seen: dict[str, int] = {}
+    seen: dict[Any, int] = {}
     for index, item in enumerate(items):
-        token = json.dumps(item, sort_keys=True)
+        token = _token(item)
         if token in seen:
             first = format_path((*path, seen[token]))
             yield Violation(
