@@ -30,11 +30,11 @@ from compiler.validation.convert import (
     object_meta_defs,
     schemas_dir,
 )
+from compiler.validation.documents import MANIFEST_SUFFIXES
 from compiler.validation.sites import Site, find_sites
 
 # The vendored CRDs under compiler/schemas/ (provenance in SOURCES.md there), by kind.
 VENDORED_INDEX = "index.json"
-MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 class SchemaLoadError(Exception):

@@ -36,13 +36,6 @@ class Verdict:
     def errors(self) -> list[Violation]:
         return [v for v in self.violations if not v.warning]
 
-    @property
-    def title(self) -> str:
-        """Kind/name as messages show it."""
-        if not self.kind:
-            return "document"
-        return f"{self.kind}/{self.name}" if self.name else self.kind
-
 
 def _is_base64(value: str) -> bool:
     try:
@@ -204,27 +197,34 @@ def _describe(error: Any, obj: Any, schema: dict[str, Any]) -> Violation:
         return Violation("E301", path, f"got {got}; expected {_expectation(node)}")
     if name == "format":
         return Violation("E301", path, f"got {show(value)}; expected a {details.get('format')} string")
-    limits = {
-        "minimum": "at least",
-        "maximum": "at most",
-        "exclusiveMinimum": "more than",
-        "exclusiveMaximum": "less than",
-        "minLength": "a length of at least",
-        "maxLength": "a length of at most",
-        "minItems": "at least {} items, not",
-        "maxItems": "at most {} items, not",
-        "minProperties": "at least {} fields",
-        "maxProperties": "at most {} fields",
-    }
-    if name in limits:
+    if name in _LIMITS:
         limit = details.get("limit")
-        phrase = limits[name]
-        expected = phrase.format(limit) if "{}" in phrase else f"{phrase} {limit}"
-        shown = f"{len(value)} items" if isinstance(value, list) else show(value)
-        return Violation("E301", path, f"got {shown}; expected {expected}".replace(", not", ""))
+        if isinstance(value, list):
+            shown = f"{len(value)} items"
+        elif isinstance(value, dict):
+            shown = f"{len(value)} fields"
+        elif isinstance(value, str) and "Length" in name:
+            shown = f"{show(value)} ({len(value)} characters)"
+        else:
+            shown = show(value)
+        return Violation("E301", path, f"got {shown}; expected {_LIMITS[name].format(limit)}")
     if name == "uniqueItems":
         return Violation("E301", path, f"got {show(value)}; expected unique items")
     return Violation("E301", path, str(error.message))
+
+
+_LIMITS = {
+    "minimum": "at least {}",
+    "maximum": "at most {}",
+    "exclusiveMinimum": "more than {}",
+    "exclusiveMaximum": "less than {}",
+    "minLength": "at least {} characters",
+    "maxLength": "at most {} characters",
+    "minItems": "at least {} items",
+    "maxItems": "at most {} items",
+    "minProperties": "at least {} fields",
+    "maxProperties": "at most {} fields",
+}
 
 
 def _unknown_fields(path: Path, unexpected: list[str], node: Any) -> Violation:
