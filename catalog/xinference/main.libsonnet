@@ -15,7 +15,12 @@ rtc.runtime {
     env: ['MODEL_FAMILY'],
   },
   spec: {
-    supportedModelFormats: [{ name: 'transformers', version: '1' }],
+    // Selected by name: the platform writes the runtime's name into each
+    // InferenceService (spec.predictor.model.runtime). autoSelect: false is
+    // KServe's default too; it is written out so the intent is reviewable
+    // (RTC505) and so several runtimes for one format never compete in
+    // auto-selection without priorities (RTC504).
+    supportedModelFormats: [{ name: 'transformers', version: '1', autoSelect: false }],
     containers: [{
       name: rtc.kserveContainer,
       command: ['bash', '-c', importstr 'startup.sh', 'bash'],
