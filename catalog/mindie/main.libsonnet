@@ -4,8 +4,8 @@
 // Hardware requirements, and why:
 //   - Root: the Ascend driver and hardware abstraction layer that MindIE's
 //     daemon opens only work as root in this image, so the container has no
-//     securityContext and runs as the image's user (root). rtc's security
-//     rule carries the exception below.
+//     securityContext and runs as the image's user (root). The security rule
+//     (RTC602) carries the exception below, with that reason.
 //   - /dev/shm 8Gi in memory: MindIE's worker processes exchange tensors
 //     through shared memory; the runtime default of 64 MiB is far too small.
 //   - Management port: health endpoints live on the management plane, which
@@ -26,6 +26,10 @@ rtc.runtime {
   displayNames: { 'ascend-310p': 'mindie-2.2RC1' },
   requirements: {
     annotations: { 'storage.kserve.io/readonly': 'false' },
+  },
+  lintExceptions: {
+    RTC602: 'MindIE must run as root: the Ascend driver and hardware abstraction layer it opens work only '
+            + 'as root in this image (vendor guide, "User Privileges (Root Access)")',
   },
   spec: {
     // Selected by name: the platform writes the runtime's name into each
