@@ -30,7 +30,7 @@ FAMILIES = (
 
 
 @dataclass(frozen=True)
-class Exception_:
+class CatalogException:
     runtime_file: str
     rule: str
     reason: str
@@ -123,6 +123,24 @@ what RTC101, RTC102, RTC402 and RTC403 expect:
   and no accelerator vocabulary; the platform sets no annotations;
   placeholders are parsed over the JSON-encoded container, as upstream
   KServe does.
+
+## Adding a rule
+
+1. Write a generator in the family's module under `compiler/rules/`
+   (`metadata.py`, `probes.py`, …), decorated with
+   `@rule(id="RTC###", summary="…", kinds=…)`. It takes the subject (one
+   manifest, with what rtc knows about its origin) and the context (platform
+   profile, options, the cluster's runtimes) and yields
+   `Finding(path, message, hint=…)`; it prints nothing and names no severity.
+   Its docstring is its documentation here.
+2. Give it a default severity in `DEFAULT_SEVERITY` (compiler/lint.py).
+3. Add `tests/rules/RTC###.yaml` with passing and failing cases; messages are
+   compared word for word.
+4. Run `rtc docs rules` and commit docs/rules.md (`make check` fails otherwise).
+
+Files under `out/` linted as plain YAML (`rtc lint out/demo`) lose what rtc
+knows about their origin (lint exceptions, requirements, hardware): lint the
+catalog with `rtc lint` and no path.
 """
 
 
@@ -134,7 +152,7 @@ def _kinds(kinds: tuple[str, ...]) -> str:
     return ", ".join(kinds)
 
 
-def render(exceptions: list[Exception_], examples: list[ExampleRun]) -> str:
+def render(exceptions: list[CatalogException], examples: list[ExampleRun]) -> str:
     parts = [_INTRO, "\n## Rules\n\n| Rule | Default | Applies to | Summary |\n|---|---|---|---|\n"]
     for rule_id in sorted(RULES):
         rule = RULES[rule_id]
@@ -233,13 +251,13 @@ def rules_document(project: Project, engine: str | None = None) -> tuple[str, li
     result = build(project, (), engine_name=engine, lint=False)
     problems = list(result.all_diagnostics)
     seen: set[tuple[str, str]] = set()
-    exceptions: list[Exception_] = []
+    exceptions: list[CatalogException] = []
     for render_ in result.renders:
         for obj in render_.cluster.objects if render_.cluster else []:
             for rule_id, reason in sorted(obj.suppressions.items()):
                 if (obj.layers.runtime, rule_id) not in seen:
                     seen.add((obj.layers.runtime, rule_id))
-                    exceptions.append(Exception_(obj.layers.runtime, rule_id, str(reason)))
+                    exceptions.append(CatalogException(obj.layers.runtime, rule_id, str(reason)))
     examples: list[ExampleRun] = []
     if settings.examples:
         folder = project.root / settings.examples

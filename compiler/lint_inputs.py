@@ -4,7 +4,7 @@ services) or YAML files given on the command line."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -166,7 +166,7 @@ def lint_cluster(
     diagnostics: list[Diagnostic] = []
     if folder.is_dir():
         services = load_files([folder], {p: project.relative(p) for p in folder.rglob("*")})
-        diagnostics.extend(services.diagnostics)
+        diagnostics.extend(replace(d, target=render.cluster) for d in services.diagnostics)
         subjects.extend(services.subjects)
     context = context_for(config, render.platform, render.cluster, render.allowed_registries, subjects)
     diagnostics.extend(lint(subjects, context, config))

@@ -159,7 +159,7 @@ def _folded_lines(node: yaml.ScalarNode, lines: list[str]) -> tuple[tuple[tuple[
     content = [ln for ln in source if ln.strip()]
     if not content:
         return ()
-    indent = min(len(ln) - len(ln.lstrip(" ")) for ln in content[:1])
+    indent = len(content[0]) - len(content[0].lstrip(" "))
     text_lines = node.value.split("\n")
     result: list[tuple[tuple[int, int, int], ...]] = []
     cursor = 0

@@ -26,7 +26,8 @@ rtc.runtime {
     'helm.sh/resource-policy': 'keep',
   },
   requirements: {
-    env: ['HOME'],
+    // The vendor's table: HOME and USER must be set (here, in the runtime).
+    env: ['HOME', 'USER'],
     podSecurityContext: { fsGroup: 1000, supplementalGroups: [1000] },
   },
   spec: {
