@@ -65,7 +65,7 @@ $ rtc rules RTC602                           # one rule's documentation
 ```
 
 Findings read `file:line:col: severity: message (RTC###)`, pointing into the
-`out/` file (or your file), followed by the layer files the object came from
+`out/` file that `rtc build` writes (or your file), followed by the layer files the object came from
 (runtime, hardware, platform, overlay). A shellcheck finding in a script read
 from a `.sh` file points into that file. `--output` also takes `json`,
 `sarif` (2.1.0) and `github` (workflow annotations). The exit code is 1 when
