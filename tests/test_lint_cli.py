@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import yaml
-from conftest import REPO, Run, snapshot
+
+from tests.conftest import REPO, Run, snapshot
 
 Rtc = Callable[..., Run]
 SEED_SERVICE = REPO / "tests" / "fixtures" / "seed" / "vllm-ascend-qwen35.inferenceservice.yaml"

@@ -6,15 +6,13 @@ findings the project exists to catch, independent of the table."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from compiler.diagnostics import Diagnostic
 from compiler.docs_rules import rules_document
 from compiler.lint import LintConfig
 from compiler.lint_inputs import lint_files, load_files
 from compiler.project import load_project
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "tests" / "fixtures" / "seed"
 
 
