@@ -29,9 +29,10 @@ tools: $(TOOLS)/kubeconform $(TOOLS)/kustomize
 build: $(STAMP)
 	$(BIN)/rtc build
 
-## check: out/ is current, the code is lint- and type-clean
+## check: out/ is current and lint-clean, docs/rules.md is current, the code is lint- and type-clean
 check: $(STAMP)
 	$(BIN)/rtc build --check
+	$(BIN)/rtc docs rules --check
 	$(BIN)/ruff check compiler tests
 	$(BIN)/ruff format --check compiler tests
 	$(BIN)/mypy
@@ -47,6 +48,10 @@ lint: $(STAMP)
 fmt: $(STAMP)
 	$(BIN)/ruff format compiler tests
 	$(BIN)/ruff check --fix compiler tests
+
+## docs: regenerate docs/rules.md (the lint rules reference)
+docs: $(STAMP)
+	$(BIN)/rtc docs rules
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

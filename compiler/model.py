@@ -27,6 +27,9 @@ class RenderedObject:
     body: dict[str, Any]
     layers: Layers
     requirements: dict[str, Any] = field(default_factory=dict)
+    # The runtime's lintExceptions (rule id -> reason) and the hardware's device resource.
+    suppressions: dict[str, Any] = field(default_factory=dict)
+    resource_key: str | None = None
     # Set by emit: the file (relative to out/) this object is written to.
     out_path: str = ""
 
@@ -55,3 +58,5 @@ class ClusterRender:
     platform: str
     entry: str
     objects: list[RenderedObject] = field(default_factory=list)
+    # Registries (hosts or host/path prefixes) the cluster may pull from; None: any.
+    allowed_registries: tuple[str, ...] | None = None

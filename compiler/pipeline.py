@@ -1,4 +1,4 @@
-"""The build pipeline: targets -> evaluate -> normalize -> validate -> emit -> plan/apply.
+"""The build pipeline: targets -> evaluate -> normalize -> validate -> emit -> lint -> plan/apply.
 
 Each stage returns data and diagnostics; nothing here prints. Targets are
 independent, so they render in a process pool; results are put back in
@@ -17,6 +17,7 @@ from compiler.diagnostics import Diagnostic, has_errors
 from compiler.emit import emit_cluster
 from compiler.engines import get_engine
 from compiler.evaluate import evaluate_entry
+from compiler.lint_inputs import lint_cluster
 from compiler.model import ClusterRender
 from compiler.normalize import normalize
 from compiler.output import Plan, plan
@@ -66,8 +67,8 @@ class BuildResult:
         return dict(sorted(merged.items()))
 
 
-def render_target(project: Project, target: Target, engine_name: str) -> TargetRender:
-    """Evaluate, normalize, validate and emit one cluster."""
+def render_target(project: Project, target: Target, engine_name: str, lint: bool = True) -> TargetRender:
+    """Evaluate, normalize, validate, emit and lint one cluster."""
     started = time.perf_counter()
     result = TargetRender(target=target)
     evaluated = evaluate_entry(project, target.entry, get_engine(engine_name), target=target.name)
@@ -82,6 +83,8 @@ def render_target(project: Project, target: Target, engine_name: str) -> TargetR
             if not has_errors(invalid):
                 result.cluster = cluster
                 result.files = emit_cluster(cluster)
+                if lint:
+                    result.diagnostics.extend(lint_cluster(project, cluster, result.files, evaluated.imports))
     result.seconds = time.perf_counter() - started
     return result
 
@@ -96,17 +99,18 @@ def render_targets(
     engine_name: str,
     jobs: int,
     on_done: Callable[[TargetRender], None] | None = None,
+    lint: bool = True,
 ) -> list[TargetRender]:
     if jobs <= 1 or len(targets) <= 1:
         renders = []
         for target in targets:
-            render = render_target(project, target, engine_name)
+            render = render_target(project, target, engine_name, lint)
             if on_done:
                 on_done(render)
             renders.append(render)
         return renders
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(render_target, project, t, engine_name) for t in targets]
+        futures = [pool.submit(render_target, project, t, engine_name, lint) for t in targets]
         renders = []
         for future in futures:
             render = future.result()
@@ -123,8 +127,11 @@ def build(
     engine_name: str | None = None,
     jobs: int | None = None,
     on_done: Callable[[TargetRender], None] | None = None,
+    lint: bool = True,
 ) -> BuildResult:
-    """Render the selected targets and plan the change to out/ (nothing is written)."""
+    """Render the selected targets and plan the change to out/ (nothing is written).
+
+    With `lint` (the default) every cluster is linted; a lint error fails the build."""
     result = BuildResult()
     targets, problems = select(project, target_names)
     result.targets = targets
@@ -132,7 +139,7 @@ def build(
     if has_errors(problems):
         return result
     engine = engine_name or project.engine
-    result.renders = render_targets(project, targets, engine, jobs or default_jobs(len(targets)), on_done)
+    result.renders = render_targets(project, targets, engine, jobs or default_jobs(len(targets)), on_done, lint)
     if result.ok:
         scope = {t.name for t in targets} if target_names else None
         result.plan = plan(project.out_dir, result.files, scope)

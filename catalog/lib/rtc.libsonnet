@@ -72,8 +72,13 @@ local parseImage(ref) =
     labels: {},
     annotations: {},
     variants: {},
-    // What an InferenceService using this runtime must provide (checked by rtc lint).
+    // What an InferenceService using this runtime must provide (checked by rtc lint, RTC803):
+    // { env: ['NAME'], annotations: { key: 'value' }, podSecurityContext: { fsGroup: 1000 } }.
     requirements: {},
+    // Lint findings this runtime accepts, each with the reason it cannot follow
+    // the rule: { RTC602: 'why' }. Written here, next to the runtime, so the
+    // exception is reviewed with it (docs/rules.md).
+    lintExceptions: {},
     spec: error 'runtime "%s" has no spec' % self.name,
   },
 
@@ -154,6 +159,8 @@ local parseImage(ref) =
     patches:: [],
     // Emit namespaced ServingRuntimes into this namespace instead of ClusterServingRuntimes.
     runtimeNamespace:: null,
+    // Registries (hosts or host/path prefixes) this cluster can pull from; null: any (rtc lint, RTC202).
+    allowedRegistries:: null,
 
     local scoped(obj) =
       if c.runtimeNamespace == null then obj
@@ -174,12 +181,15 @@ local parseImage(ref) =
     rtc: {
       cluster: c.name,
       platform: c.platform.name,
+      allowedRegistries: c.allowedRegistries,
       objects: [
         {
           runtime: d.runtime.name,
           hardware: d.hardware.name,
           platform: c.platform.name,
           requirements: d.runtime.requirements,
+          suppressions: d.runtime.lintExceptions,
+          resourceKey: d.hardware.resourceKey,
           object: $.overlayStage(
             c.patches,
             $.platformStage(d.runtime, d.hardware, c.platform, $.hardwareStage(d.runtime, d.hardware, scoped($.runtimeStage(d.runtime))))
