@@ -23,7 +23,12 @@ $(TOOLS)/kubeconform:
 $(TOOLS)/kustomize:
 	GOBIN=$(TOOLS) GOFLAGS=-mod=mod go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 
-tools: $(TOOLS)/kubeconform $(TOOLS)/kustomize
+# Flux's own post-build substitution code (fluxcd/pkg/kustomize, as kustomize-controller
+# v1.9.4 pins it), wrapped in a small CLI for the tests (tests/tools/fluxsubst).
+$(TOOLS)/flux-substitute: tests/tools/fluxsubst/main.go tests/tools/fluxsubst/go.mod tests/tools/fluxsubst/go.sum
+	cd tests/tools/fluxsubst && go build -o $(TOOLS)/flux-substitute .
+
+tools: $(TOOLS)/kubeconform $(TOOLS)/kustomize $(TOOLS)/flux-substitute
 
 ## build: render every cluster into out/
 build: $(STAMP)

@@ -13,15 +13,17 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
+from compiler.delivery import render_delivery
 from compiler.diagnostics import Diagnostic, has_errors
 from compiler.emit import emit_cluster
 from compiler.engines import get_engine
 from compiler.evaluate import evaluate_entry
+from compiler.gitops import read_cluster_delivery
 from compiler.model import ClusterRender
 from compiler.normalize import normalize
 from compiler.output import Plan, plan
-from compiler.project import Project
-from compiler.targets import Target, select
+from compiler.project import CONFIG_NAME, Project
+from compiler.targets import DELIVERY_FOLDERS, Target, discover, select
 
 
 @dataclass
@@ -76,7 +78,10 @@ def render_target(project: Project, target: Target, engine_name: str) -> TargetR
         result.diagnostics.extend(problems)
         if cluster is not None and not has_errors(problems):
             result.cluster = cluster
-            result.files = emit_cluster(cluster)
+            problems = read_cluster_delivery(project, target, evaluated.data, cluster)
+            result.diagnostics.extend(problems)
+            if not has_errors(problems):
+                result.files = emit_cluster(cluster)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -129,6 +134,19 @@ def build(
     engine = engine_name or project.engine
     result.renders = render_targets(project, targets, engine, jobs or default_jobs(len(targets)), on_done)
     if result.ok:
-        scope = {t.name for t in targets} if target_names else None
+        clusters = [r.cluster for r in result.renders if r.cluster is not None]
+        folders, problems = render_delivery(project, discover(project)[0], clusters, engine)
+        result.diagnostics.extend(problems)
+        result.renders.extend(delivery_render(folder) for folder in folders)
+    if result.ok:
+        # out/argocd/ and out/flux/ depend on every overlay: a --target build rewrites them too.
+        scope = {t.name for t in targets} | set(DELIVERY_FOLDERS) if target_names else None
         result.plan = plan(project.out_dir, result.files, scope)
     return result
+
+
+def delivery_render(folder: ClusterRender) -> TargetRender:
+    """A GitOps folder as a render of its own (no overlay: its files come from several)."""
+    return TargetRender(
+        target=Target(name=folder.cluster, entry=CONFIG_NAME), cluster=folder, files=emit_cluster(folder)
+    )
