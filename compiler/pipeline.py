@@ -125,6 +125,23 @@ def build(
     on_done: Callable[[TargetRender], None] | None = None,
 ) -> BuildResult:
     """Render the selected targets and plan the change to out/ (nothing is written)."""
+    result = render(project, target_names, engine_name=engine_name, jobs=jobs, on_done=on_done)
+    if result.ok:
+        # out/argocd/ and out/flux/ depend on every overlay: a --target build rewrites them too.
+        scope = {t.name for t in result.targets} | set(DELIVERY_FOLDERS) if target_names else None
+        result.plan = plan(project.out_dir, result.files, scope)
+    return result
+
+
+def render(
+    project: Project,
+    target_names: tuple[str, ...] = (),
+    *,
+    engine_name: str | None = None,
+    jobs: int | None = None,
+    on_done: Callable[[TargetRender], None] | None = None,
+) -> BuildResult:
+    """Render the selected targets and the GitOps folders; out/ is not read."""
     result = BuildResult()
     targets, problems = select(project, target_names)
     result.targets = targets
@@ -138,10 +155,6 @@ def build(
         folders, problems = render_delivery(project, discover(project)[0], clusters, engine)
         result.diagnostics.extend(problems)
         result.renders.extend(delivery_render(folder) for folder in folders)
-    if result.ok:
-        # out/argocd/ and out/flux/ depend on every overlay: a --target build rewrites them too.
-        scope = {t.name for t in targets} | set(DELIVERY_FOLDERS) if target_names else None
-        result.plan = plan(project.out_dir, result.files, scope)
     return result
 
 
