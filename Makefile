@@ -33,10 +33,12 @@ tools: $(TOOLS)/kubeconform $(TOOLS)/kustomize $(TOOLS)/flux-substitute
 ## build: render every cluster into out/
 build: $(STAMP)
 	$(BIN)/rtc build
+	$(BIN)/rtc docs
 
-## check: out/ is current, the code is lint- and type-clean
+## check: out/ and the generated docs are current, the code is lint- and type-clean
 check: $(STAMP)
 	$(BIN)/rtc build --check
+	$(BIN)/rtc docs --check
 	$(BIN)/ruff check compiler tests
 	$(BIN)/ruff format --check compiler tests
 	$(BIN)/mypy

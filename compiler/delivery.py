@@ -56,12 +56,14 @@ def collect(
     """Every overlay's delivery: from the renders where built, else by evaluating just `gitops`."""
     deliveries: list[Delivery] = []
     diagnostics: list[Diagnostic] = []
-    engine = get_engine(engine_name)
     for target in all_targets:
         if target.name in rendered:
             found = rendered[target.name]
         else:
+            # The engine is loaded here only when needed: a full build keeps the
+            # main process free of engine threads, which a later fork must not inherit.
             snippet = f"(import {posixpath.basename(target.entry)!r}).rtc.gitops"
+            engine = get_engine(engine_name)
             evaluated = evaluate_entry(project, target.entry, engine, target=target.name, snippet=snippet)
             if not evaluated.ok and evaluated.diagnostics:
                 diagnostics.extend(evaluated.diagnostics)
