@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 TOOLS := $(CURDIR)/.tools/bin
 KUBECONFORM_VERSION := v0.7.0
 KUSTOMIZE_VERSION := v5.7.1
+ACTIONLINT_VERSION := v1.7.12
 
 .PHONY: build check test lint fmt typecheck tools bench docs clean
 
@@ -28,7 +29,10 @@ $(TOOLS)/kustomize:
 $(TOOLS)/flux-substitute: tests/tools/fluxsubst/main.go tests/tools/fluxsubst/go.mod tests/tools/fluxsubst/go.sum
 	cd tests/tools/fluxsubst && go build -o $(TOOLS)/flux-substitute .
 
-tools: $(TOOLS)/kubeconform $(TOOLS)/kustomize $(TOOLS)/flux-substitute
+$(TOOLS)/actionlint:
+	GOBIN=$(TOOLS) GOFLAGS=-mod=mod go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+tools: $(TOOLS)/kubeconform $(TOOLS)/kustomize $(TOOLS)/flux-substitute $(TOOLS)/actionlint
 
 ## build: render every cluster into out/
 build: $(STAMP)
