@@ -9,7 +9,10 @@ from typing import Any
 
 import yaml
 
-from tests.conftest import Run, snapshot
+from compiler.gitops import GitOpsSettings, read_delivery
+from compiler.model import FluxDelivery
+from compiler.project import load_project
+from tests.conftest import REPO, Run, snapshot
 
 RtcRunner = Callable[..., Run]
 REPO_URL = "https://git.example.com/platform/ai-runtime-catalog.git"
@@ -206,21 +209,55 @@ def test_target_build_fails_when_another_overlays_gitops_is_wrong(repo: Path, rt
     assert snapshot(repo / "out") == before
 
 
-def test_gitops_values_are_checked(repo: Path, rtc: RtcRunner) -> None:
-    cases = {
-        "rtc.flux { repoURL: 'x', interval: 'ten minutes' }": "gitops.interval 'ten minutes' is not a duration",
-        "rtc.argocd { repoURL: 'x', destination: { name: 'a', server: 'b' } }": "gitops.destination must be",
-        "rtc.argocd { repoURL: 'x', destination: { name: 'a' }, mode: 'appset' }": "gitops.mode must be one of",
-        "rtc.flux { repoURL: '', namespace: 'Flux' }": "gitops.repoURL must be a non-empty string",
-        "{ engine: 'helm' }": "gitops.engine must be 'argocd' or 'flux', got 'helm'",
-        "'argocd'": "gitops must be rtc.argocd {...} or rtc.flux {...}, got str",
-    }
-    for gitops, message in cases.items():
-        set_gitops(repo, "demo", gitops)
-        result = rtc(repo, "build")
-        assert result.code == 1, gitops
-        assert message in result.stderr, (gitops, result.stderr)
-        assert "overlays/demo.jsonnet:" in result.stderr
+ARGOCD_DEFAULTS = {"engine": "argocd", "revision": "main", "project": "default", "namespace": "argocd", "mode": None}
+FLUX_DEFAULTS = {
+    "engine": "flux",
+    "revision": "main",
+    "kubeConfigSecret": None,
+    "namespace": "flux-system",
+    "source": "rtc",
+    "interval": "10m",
+}
+
+
+def test_gitops_values_are_checked() -> None:
+    """What rtc.argocd {...} / rtc.flux {...} manifest to, checked field by field."""
+    project = load_project(REPO)
+    cases: list[tuple[object, str]] = [
+        (
+            {**FLUX_DEFAULTS, "repoURL": "x", "interval": "ten minutes"},
+            "gitops.interval 'ten minutes' is not a duration",
+        ),
+        (
+            {**ARGOCD_DEFAULTS, "repoURL": "x", "destination": {"name": "a", "server": "b"}},
+            "gitops.destination must be",
+        ),
+        (
+            {**ARGOCD_DEFAULTS, "repoURL": "x", "destination": {"name": "a"}, "mode": "appset"},
+            "gitops.mode must be one of",
+        ),
+        ({**FLUX_DEFAULTS, "repoURL": ""}, "gitops.repoURL must be a non-empty string"),
+        (
+            {**FLUX_DEFAULTS, "repoURL": "x", "namespace": "Flux"},
+            "gitops.namespace 'Flux' is not a valid DNS-1123 label",
+        ),
+        ({**FLUX_DEFAULTS, "repoURL": "x", "kubeConfigSecret": "a/b"}, "gitops.kubeConfigSecret 'a/b' contains a path"),
+        ({"engine": "helm"}, "gitops.engine must be 'argocd' or 'flux', got 'helm'"),
+        ("argocd", "gitops must be rtc.argocd {...} or rtc.flux {...}, got str"),
+    ]
+    settings = GitOpsSettings()
+    overlay_lines = (REPO / "overlays" / "demo.jsonnet").read_text(encoding="utf-8").splitlines()
+    line = next(n for n, text in enumerate(overlay_lines, start=1) if text.startswith("  gitops:"))
+    for value, message in cases:
+        delivery, problems = read_delivery(project, "demo", "overlays/demo.jsonnet", value, settings)
+        assert delivery is None, value
+        assert any(message in d.message for d in problems), (value, [d.message for d in problems])
+        # Every finding points at the overlay's `gitops:` line.
+        assert {str(d.span) for d in problems} == {f"overlays/demo.jsonnet:{line}:3"}
+    delivery, problems = read_delivery(
+        project, "demo", "overlays/demo.jsonnet", {**FLUX_DEFAULTS, "repoURL": "x", "interval": "1h30m"}, settings
+    )
+    assert problems == [] and isinstance(delivery, FluxDelivery) and delivery.interval == "1h30m"
 
 
 def test_a_missing_required_field_names_the_overlay(repo: Path, rtc: RtcRunner) -> None:
