@@ -9,14 +9,13 @@ not show every later one as changed.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from compiler import gitbase
 from compiler.diagnostics import Diagnostic, error
-from compiler.fieldpath import MISSING, Index, Key, Select, Step, format_path
+from compiler.fieldpath import MISSING, Index, Key, Select, Step, format_path, same_value
 from compiler.gitbase import Revision
 from compiler.pipeline import BuildResult, render
 from compiler.project import CONFIG_NAME, Project, ProjectError, load_project
@@ -111,14 +110,9 @@ def diff_objects(old: dict[ObjectKey, RenderedFile], new: dict[ObjectKey, Render
     return result
 
 
-def _same(a: Any, b: Any) -> bool:
-    # json.dumps tells 1 from True and 1 from 1.0, which == does not.
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
-
-
 def diff_values(old: Any, new: Any, path: list[Step] | None = None) -> list[FieldChange]:
     path = path or []
-    if _same(old, new):
+    if same_value(old, new):
         return []
     if isinstance(old, dict) and isinstance(new, dict):
         changes: list[FieldChange] = []

@@ -22,7 +22,7 @@ from compiler import fieldpath
 from compiler.diagnostics import Diagnostic, SourceSpan, error, has_errors
 from compiler.engines import get_engine
 from compiler.evaluate import evaluate_entry, read_source_text
-from compiler.fieldpath import MISSING, PathError
+from compiler.fieldpath import MISSING, PathError, same_value
 from compiler.gitops import SUBSTITUTE_KEY
 from compiler.model import RenderedObject
 from compiler.normalize import MANAGED_BY_LABEL
@@ -154,7 +154,7 @@ def explain(project: Project, ref: ObjectRef, path_text: str, engine_name: str |
     explanation.changes = _changes(project, obj, stages, canonical, explanation.value)
     if ref.file:
         on_disk = _file_value(project, ref.file, canonical)
-        if not _same(on_disk, explanation.value):
+        if not same_value(on_disk, explanation.value):
             explanation.stale, explanation.stale_value = True, on_disk
     result.explanation = explanation
     return result
@@ -195,12 +195,6 @@ def _stages(
     return stages, []
 
 
-def _same(a: Any, b: Any) -> bool:
-    if a is MISSING or b is MISSING:
-        return a is b
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
-
-
 def _changes(
     project: Project, obj: RenderedObject, stages: list[dict[str, Any]], canonical: list[fieldpath.Step], final: Any
 ) -> list[Change]:
@@ -212,11 +206,11 @@ def _changes(
     before: Any = MISSING
     for layer, stage in zip(LAYERS, stages, strict=True):
         after = fieldpath.lookup(stage, canonical)
-        if not _same(before, after):
+        if not same_value(before, after):
             search = [files[layer], *(f for f in files.values() if f != files[layer])]
             changes.append(Change(layer, files[layer], before, after, locate(project, search, key, after)))
         before = after
-    if not _same(before, final):
+    if not same_value(before, final):
         module = next((m for k, m in _COMPILER_KEYS.items() if k == key), "compiler")
         changes.append(Change("rtc", module, before, final))
     return changes

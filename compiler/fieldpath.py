@@ -10,6 +10,7 @@ same path finds the same item in every layer even if a layer reorders a list.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -101,6 +102,13 @@ class _Missing:
 
 # What `lookup` returns where a path names nothing (None is a value).
 MISSING: Any = _Missing()
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equal as JSON data: tells 1 from True and 1 from 1.0 (== does not); MISSING only equals itself."""
+    if a is MISSING or b is MISSING:
+        return a is b
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
 def lookup(value: Any, steps: list[Step]) -> Any:

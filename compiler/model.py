@@ -33,7 +33,6 @@ class ArgoCDDelivery:
     # Exactly one of the two is set.
     destination_name: str | None = None
     destination_server: str | None = None
-    engine: str = "argocd"
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,6 @@ class FluxDelivery:
     interval: str
     # None: Flux applies to the cluster it runs in.
     kube_config_secret: str | None = None
-    engine: str = "flux"
 
 
 Delivery = ArgoCDDelivery | FluxDelivery
