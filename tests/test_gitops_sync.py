@@ -19,6 +19,7 @@ from tests.gitops_tools import (
     kustomize_build,
     object_key,
 )
+from tests.test_delivery import add_overlay
 
 SUBSTITUTE = "kustomize.toolkit.fluxcd.io/substitute"
 
@@ -145,3 +146,29 @@ def test_rtcs_own_flux_kustomizations_do_not_substitute(built: Path) -> None:
     for obj in documents(kustomize_build(built / "flux")):
         if obj["kind"] == "Kustomization":
             assert "postBuild" not in obj["spec"]
+
+
+def test_every_gitops_variant_is_valid_against_the_crds(tmp_path: Path, schemas: Path) -> None:
+    """Applications, mixed destinations in the ApplicationSet, a kubeconfig Secret."""
+    repo = copy_catalog(tmp_path / "repo")
+    url = "https://git.example.com/platform/ai-runtime-catalog.git"
+    add_overlay(repo, "edge", f"rtc.argocd {{ repoURL: '{url}', destination: {{ server: 'https://10.0.0.1:6443' }} }}")
+    add_overlay(repo, "lab", f"rtc.argocd {{ repoURL: '{url}', destination: {{ name: 'lab' }}, mode: 'application' }}")
+    add_overlay(
+        repo, "remote", f"rtc.flux {{ repoURL: '{url}', source: 'remote', kubeConfigSecret: 'remote-kubeconfig' }}"
+    )
+    assert run_rtc(repo, "build").code == 0
+    kinds: list[str] = []
+    for folder in ("argocd", "flux"):
+        manifests = kustomize_build(repo / "out" / folder)
+        kinds.extend(obj["kind"] for obj in documents(manifests))
+        result = kubeconform(schemas, manifests)
+        assert result.returncode == 0, f"{folder}:\n{result.stdout}{result.stderr}"
+    assert sorted(kinds) == [
+        "Application",
+        "ApplicationSet",
+        "GitRepository",
+        "GitRepository",
+        "Kustomization",
+        "Kustomization",
+    ]
