@@ -104,27 +104,19 @@ def read_delivery(
     for key in sorted(value):
         if key not in _KEYS[engine]:
             problems.add(f"gitops has no field {key!r} for {engine}", hint=_closest(key, _KEYS[engine]))
-    repo_url = problems.text(value, "repoURL")
-    revision = problems.text(value, "revision")
-    namespace = problems.name(value, "namespace", label=True)
-    if problems.found:
-        return None, problems.found
-    if engine == "argocd":
-        return _argocd(value, cluster, entry, repo_url, revision, namespace, settings, problems)
-    return _flux(value, cluster, entry, repo_url, revision, namespace, problems)
+    # What both engines have, as the delivery classes name it.
+    common: dict[str, Any] = {
+        "cluster": cluster,
+        "entry": entry,
+        "repo_url": problems.text(value, "repoURL"),
+        "revision": problems.text(value, "revision"),
+        "namespace": problems.name(value, "namespace", label=True),
+    }
+    delivery = _argocd(value, common, settings, problems) if engine == "argocd" else _flux(value, common, problems)
+    return (None, problems.found) if problems.found else (delivery, [])
 
 
-def _argocd(
-    value: dict[str, Any],
-    cluster: str,
-    entry: str,
-    repo_url: str,
-    revision: str,
-    namespace: str,
-    settings: GitOpsSettings,
-    problems: _Problems,
-) -> tuple[Delivery | None, list[Diagnostic]]:
-    project_name = problems.text(value, "project")
+def _argocd(value: dict[str, Any], common: dict[str, Any], settings: GitOpsSettings, problems: _Problems) -> Delivery:
     mode = value.get("mode")
     if mode is None:
         mode = settings.argocd_mode
@@ -140,54 +132,25 @@ def _argocd(
     else:
         name = problems.text(destination, "name", where="gitops.destination") if "name" in destination else None
         server = problems.text(destination, "server", where="gitops.destination") if "server" in destination else None
-    if problems.found:
-        return None, problems.found
-    return (
-        ArgoCDDelivery(
-            cluster=cluster,
-            entry=entry,
-            repo_url=repo_url,
-            revision=revision,
-            namespace=namespace,
-            project=project_name,
-            mode=mode,
-            destination_name=name,
-            destination_server=server,
-        ),
-        [],
+    return ArgoCDDelivery(
+        **common,
+        project=problems.text(value, "project"),
+        mode=mode,
+        destination_name=name,
+        destination_server=server,
     )
 
 
-def _flux(
-    value: dict[str, Any],
-    cluster: str,
-    entry: str,
-    repo_url: str,
-    revision: str,
-    namespace: str,
-    problems: _Problems,
-) -> tuple[Delivery | None, list[Diagnostic]]:
-    source = problems.name(value, "source")
+def _flux(value: dict[str, Any], common: dict[str, Any], problems: _Problems) -> Delivery:
     interval = problems.text(value, "interval")
     if interval and not _INTERVAL.match(interval):
         problems.add(f"gitops.interval {interval!r} is not a duration such as '10m', '1h' or '90s'")
     secret = value.get("kubeConfigSecret")
-    if secret is not None:
-        secret = problems.name(value, "kubeConfigSecret")
-    if problems.found:
-        return None, problems.found
-    return (
-        FluxDelivery(
-            cluster=cluster,
-            entry=entry,
-            repo_url=repo_url,
-            revision=revision,
-            namespace=namespace,
-            source=source,
-            interval=interval,
-            kube_config_secret=secret,
-        ),
-        [],
+    return FluxDelivery(
+        **common,
+        source=problems.name(value, "source"),
+        interval=interval,
+        kube_config_secret=None if secret is None else problems.name(value, "kubeConfigSecret"),
     )
 
 
