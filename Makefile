@@ -39,7 +39,8 @@ build: $(STAMP)
 	$(BIN)/rtc build
 	$(BIN)/rtc docs
 
-## check: out/ and the generated docs are current, the code is lint- and type-clean
+## check: out/ is current and lint-clean, the generated docs (docs/catalog.md, docs/rules.md) are current,
+## the code is lint- and type-clean
 check: $(STAMP)
 	$(BIN)/rtc build --check
 	$(BIN)/rtc docs --check
@@ -58,6 +59,10 @@ lint: $(STAMP)
 fmt: $(STAMP)
 	$(BIN)/ruff format compiler tests
 	$(BIN)/ruff check --fix compiler tests
+
+## docs: regenerate the generated docs (docs/catalog.md, docs/rules.md)
+docs: $(STAMP)
+	$(BIN)/rtc docs
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

@@ -15,7 +15,6 @@ from typing import Any
 from compiler.diagnostics import Diagnostic, SourceSpan, error
 from compiler.engines import get_engine
 from compiler.evaluate import evaluate_entry
-from compiler.generated_docs import generated_doc
 from compiler.model import ArgoCDDelivery, ClusterRender, FluxDelivery
 from compiler.pipeline import render
 from compiler.project import Project
@@ -53,7 +52,9 @@ local field(o, k, default) = if std.objectHas(o, k) then o[k] else default;
 """
 
 
-@generated_doc("catalog", "docs/catalog.md", "runtime x hardware x cluster matrix, images, required settings")
+DOCUMENT = "docs/catalog.md"
+
+
 def generate(project: Project, engine_name: str | None) -> tuple[str | None, list[Diagnostic]]:
     engine = engine_name or project.engine
     for index in (CATALOG_INDEX, HARDWARE_INDEX):

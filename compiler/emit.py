@@ -9,6 +9,7 @@ as another type ("12.1", "no", "0x10") quoted, no line folding.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -27,10 +28,25 @@ class _CanonicalDumper(yaml.CSafeDumper):
     """PyYAML's C emitter (6x faster than the pure-Python one) with rtc's string style."""
 
 
+# Plain scalars that a YAML 1.2 reader (Go's yaml.v3 in kustomize and Argo CD,
+# go-yaml v2 in sigs.k8s.io/yaml) takes for a number or null, but PyYAML's
+# YAML 1.1 resolver does not, so PyYAML would leave them unquoted: 1e3, 0o17, .5e1.
+_YAML12_NON_STRING = re.compile(
+    r"""^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"""
+    r"""|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"""
+    r"""|null|Null|NULL|~|true|True|TRUE|false|False|FALSE)$"""
+)
+
+
 def _represent_str(dumper: _CanonicalDumper, value: str) -> yaml.ScalarNode:
     # The emitter falls back to a quoted style by itself where a literal block
     # cannot hold the string (e.g. trailing spaces on a line).
-    style = "|" if "\n" in value else None
+    if "\n" in value:
+        style: str | None = "|"
+    elif _YAML12_NON_STRING.match(value):
+        style = "'"
+    else:
+        style = None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 

@@ -80,7 +80,12 @@ class GoJsonnet:
     @staticmethod
     def _bytes_callback(callback: ImportCallback) -> Callable[[str, str], tuple[str, bytes]]:
         def wrapped(base: str, rel: str) -> tuple[str, bytes]:
-            found, text = callback(base, rel)
+            try:
+                found, text = callback(base, rel)
+            except Exception:
+                # The binding garbles long exception messages (seen: invalid UTF-8 in
+                # the error text); the callback keeps the full reason for the report.
+                raise RuntimeError("import refused") from None
             return found, text.encode("utf-8")
 
         return wrapped
@@ -103,6 +108,8 @@ class GoJsonnet:
             )
         except RuntimeError as exc:
             raise EngineError(str(exc)) from None
+        except UnicodeDecodeError as exc:
+            raise EngineError(f"go-jsonnet returned an unreadable error message ({exc})") from None
 
 
 def get_engine(name: str) -> Engine:

@@ -208,7 +208,9 @@ def _changes(
         after = fieldpath.lookup(stage, canonical)
         if not same_value(before, after):
             search = [files[layer], *(f for f in files.values() if f != files[layer])]
-            changes.append(Change(layer, files[layer], before, after, locate(project, search, key, after)))
+            # The overlay stage is the fold of the cluster's patches: look for the change there.
+            written = locate(project, search, key, after, patches_only=layer == "overlay")
+            changes.append(Change(layer, files[layer], before, after, written))
         before = after
     if not same_value(before, final):
         module = next((m for k, m in _COMPILER_KEYS.items() if k == key), "compiler")
@@ -253,17 +255,22 @@ def _key_pattern(key: str) -> re.Pattern[str]:
     return re.compile(r"(?<![\w-])['\"]?" + re.escape(key) + r"['\"]?\s*[:=(]")
 
 
-def locate(project: Project, files: list[str], key: str | None, value: Any) -> SourceSpan | None:
+def locate(
+    project: Project, files: list[str], key: str | None, value: Any, *, patches_only: bool = False
+) -> SourceSpan | None:
     """Where in `files` (the layer's own first) the value or its key is written.
 
     Tried in order, per file: a line with the key and the value; a line with the
     value as a literal; in the layer's own file, a line with the key (a computed
     value), then the line sharing most text with the value (a rewritten one).
+    With `patches_only`, the layer's own file is searched in its `patches:` list.
     """
     key_pattern = _key_pattern(key) if key else None
     own_file = files[0]
     for path in files:
         lines = _code_lines(path, read_source_text(project, path) or "")
+        if patches_only and path == own_file:
+            lines = _patches_block(lines)
         needles = _needles(path, value)
         found = None
         if needles and key_pattern:
@@ -312,6 +319,20 @@ def _code_lines(path: str, text: str) -> list[str]:
     if not path.endswith((".jsonnet", ".libsonnet")):
         return lines
     return ["" if line.lstrip().startswith(("//", "#")) else line for line in lines]
+
+
+def _patches_block(lines: list[str]) -> list[str]:
+    """The lines of the `patches: [...]` list, the others blanked (numbers kept); all if there is none."""
+    start = next((i for i, line in enumerate(lines) if re.match(r"\s*patches\s*:", line)), None)
+    if start is None:
+        return lines
+    depth, end = 0, len(lines)
+    for index in range(start, len(lines)):
+        depth += lines[index].count("[") - lines[index].count("]")
+        if depth <= 0 and "[" in "".join(lines[start : index + 1]):
+            end = index + 1
+            break
+    return [line if start <= i < end else "" for i, line in enumerate(lines)]
 
 
 def _best_overlap(lines: list[str], text: str, minimum: int = 12) -> int | None:

@@ -61,6 +61,9 @@ class RenderedObject:
     body: dict[str, Any]
     layers: Layers
     requirements: dict[str, Any] = field(default_factory=dict)
+    # The runtime's lintExceptions (rule id -> reason) and the hardware's device resource.
+    suppressions: dict[str, Any] = field(default_factory=dict)
+    resource_key: str | None = None
     # Set by emit: the file (relative to out/) this object is written to.
     out_path: str = ""
     # The files behind an object that has no runtime layers (GitOps objects).
@@ -98,6 +101,8 @@ class ClusterRender:
     platform: str
     entry: str
     objects: list[RenderedObject] = field(default_factory=list)
+    # Registries (hosts or host/path prefixes) the cluster may pull from; None: any.
+    allowed_registries: tuple[str, ...] | None = None
     # How out/<cluster>/ is delivered (the overlay's `gitops`), if it says.
     delivery: Delivery | None = None
     # The files behind the folder's kustomization.yaml, when not just `entry`.

@@ -1,4 +1,4 @@
-"""The build pipeline: targets -> evaluate -> normalize -> emit -> plan/apply.
+"""The build pipeline: targets -> evaluate -> normalize -> emit -> lint -> plan/apply.
 
 Each stage returns data and diagnostics; nothing here prints. Targets are
 independent, so they render in a process pool; results are put back in
@@ -19,6 +19,7 @@ from compiler.emit import emit_cluster
 from compiler.engines import get_engine
 from compiler.evaluate import evaluate_entry
 from compiler.gitops import read_cluster_delivery
+from compiler.lint_inputs import lint_cluster
 from compiler.model import ClusterRender
 from compiler.normalize import normalize
 from compiler.output import Plan, plan
@@ -66,8 +67,8 @@ class BuildResult:
         return dict(sorted(merged.items()))
 
 
-def render_target(project: Project, target: Target, engine_name: str) -> TargetRender:
-    """Evaluate, normalize and emit one cluster."""
+def render_target(project: Project, target: Target, engine_name: str, lint: bool = True) -> TargetRender:
+    """Evaluate, normalize, emit and lint one cluster."""
     started = time.perf_counter()
     result = TargetRender(target=target)
     evaluated = evaluate_entry(project, target.entry, get_engine(engine_name), target=target.name)
@@ -82,6 +83,8 @@ def render_target(project: Project, target: Target, engine_name: str) -> TargetR
             result.diagnostics.extend(problems)
             if not has_errors(problems):
                 result.files = emit_cluster(cluster)
+                if lint:
+                    result.diagnostics.extend(lint_cluster(project, cluster, result.files, evaluated.imports))
     result.seconds = time.perf_counter() - started
     return result
 
@@ -96,17 +99,18 @@ def render_targets(
     engine_name: str,
     jobs: int,
     on_done: Callable[[TargetRender], None] | None = None,
+    lint: bool = True,
 ) -> list[TargetRender]:
     if jobs <= 1 or len(targets) <= 1:
         renders = []
         for target in targets:
-            render = render_target(project, target, engine_name)
+            render = render_target(project, target, engine_name, lint)
             if on_done:
                 on_done(render)
             renders.append(render)
         return renders
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(render_target, project, t, engine_name) for t in targets]
+        futures = [pool.submit(render_target, project, t, engine_name, lint) for t in targets]
         renders = []
         for future in futures:
             render = future.result()
@@ -123,9 +127,12 @@ def build(
     engine_name: str | None = None,
     jobs: int | None = None,
     on_done: Callable[[TargetRender], None] | None = None,
+    lint: bool = True,
 ) -> BuildResult:
-    """Render the selected targets and plan the change to out/ (nothing is written)."""
-    result = render(project, target_names, engine_name=engine_name, jobs=jobs, on_done=on_done)
+    """Render the selected targets and plan the change to out/ (nothing is written).
+
+    With `lint` (the default) every cluster is linted; a lint error fails the build."""
+    result = render(project, target_names, engine_name=engine_name, jobs=jobs, on_done=on_done, lint=lint)
     if result.ok:
         # out/argocd/ and out/flux/ depend on every overlay: a --target build rewrites them too.
         scope = {t.name for t in result.targets} | set(DELIVERY_FOLDERS) if target_names else None
@@ -140,6 +147,7 @@ def render(
     engine_name: str | None = None,
     jobs: int | None = None,
     on_done: Callable[[TargetRender], None] | None = None,
+    lint: bool = True,
 ) -> BuildResult:
     """Render the selected targets and the GitOps folders; out/ is not read."""
     result = BuildResult()
@@ -149,7 +157,7 @@ def render(
     if has_errors(problems):
         return result
     engine = engine_name or project.engine
-    result.renders = render_targets(project, targets, engine, jobs or default_jobs(len(targets)), on_done)
+    result.renders = render_targets(project, targets, engine, jobs or default_jobs(len(targets)), on_done, lint)
     if result.ok:
         clusters = [r.cluster for r in result.renders if r.cluster is not None]
         folders, problems = render_delivery(project, discover(project)[0], clusters, engine)

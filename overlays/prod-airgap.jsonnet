@@ -15,6 +15,8 @@ rtc.cluster {
     rtc.deploy(vllmAscend, ascend910b4),
     rtc.deploy(triton, cuda121),
   ],
+  // The only registry the cluster reaches; rtc lint (RTC202) refuses any other image.
+  allowedRegistries: ['registry.prod.internal/mirror'],
   patches: [
     rtc.patch.mirrorImages('registry.prod.internal/mirror'),
     rtc.patch.resources(rtc.resources(cpu=8, memory='32Gi')),
