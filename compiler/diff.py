@@ -191,7 +191,8 @@ def compare(project: Project, base_ref: str | None, engine_name: str | None = No
     except gitbase.GitError as exc:
         result.diagnostics.append(error("E501", str(exc)))
         return result
-    current = render(project, engine_name=engine)
+    # A review shows what the change renders; lint findings are the build's and CI's business.
+    current = render(project, engine_name=engine, lint=False)
     if not current.ok:
         result.diagnostics.extend(current.all_diagnostics)
         return result
@@ -220,7 +221,7 @@ def _render_base(base_root: Path, engine: str, result: Comparison) -> BuildResul
     except ProjectError as exc:
         result.diagnostics.append(error("E502", f"{where} cannot be read: {exc}"))
         return None
-    base = render(base_project, engine_name=engine)
+    base = render(base_project, engine_name=engine, lint=False)
     if not base.ok:
         result.diagnostics.extend(base.all_diagnostics)
         result.diagnostics.append(

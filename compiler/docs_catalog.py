@@ -69,7 +69,7 @@ def generate(project: Project, engine_name: str | None) -> tuple[str | None, lis
             ]
     # One process: a few clusters render in well under a second, and forking
     # after an engine is loaded here (go-jsonnet starts threads) can deadlock.
-    built = render(project, engine_name=engine, jobs=1)
+    built = render(project, engine_name=engine, jobs=1, lint=False)
     if not built.ok:
         return None, built.all_diagnostics
     facts = evaluate_entry(project, CATALOG_INDEX, get_engine(engine), snippet=_FACTS)

@@ -127,7 +127,8 @@ def explain(project: Project, ref: ObjectRef, path_text: str, engine_name: str |
     if problems:
         result.diagnostics.extend(error("E403", p.message, hint=p.hint) for p in problems)
         return result
-    render = render_target(project, targets[0], engine)
+    # Lint findings say nothing about where a value comes from: render as build does, without them.
+    render = render_target(project, targets[0], engine, lint=False)
     result.diagnostics.extend(render.diagnostics)
     if not render.ok or render.cluster is None:
         return result

@@ -221,3 +221,13 @@ def test_no_main_branch_asks_for_a_base(git_repo: Path, rtc: RtcRunner) -> None:
     result = rtc(git_repo, "diff")
     assert result.code == 2
     assert "no branch main or origin/main to compare with; pass --base REF [E501]" in result.stderr
+
+
+def test_lint_errors_do_not_stop_the_review(git_repo: Path, rtc: RtcRunner) -> None:
+    """The diff shows what a change renders; failing lint is for the build and CI to say."""
+    edit(git_repo / "catalog/vllm/main.libsonnet", "vllm/vllm-openai:v0.18.0", "vllm/vllm-openai:latest")
+    assert rtc(git_repo, "build").code == 1
+    result = rtc(git_repo, "diff", "--base", "main")
+    assert result.code == 0, result.stderr
+    change = "      ~ spec.containers[name=kserve-container].image: vllm/vllm-openai:v0.18.0 -> vllm/vllm-openai:latest"
+    assert change in result.stdout.splitlines()

@@ -210,3 +210,12 @@ class TestFieldPaths:
         assert caught.value.suggestions[0] == "items[0].v"
         with pytest.raises(PathError, match="has no item"):
             fieldpath.resolve({"items": []}, fieldpath.parse("items[0]"))
+
+
+def test_lint_errors_do_not_stop_explain(repo: Path, rtc: RtcRunner) -> None:
+    runtime = repo / "catalog" / "vllm" / "main.libsonnet"
+    runtime.write_text(runtime.read_text(encoding="utf-8").replace("v0.18.0", "latest"), encoding="utf-8")
+    assert rtc(repo, "build").code == 1  # RTC201: a moving tag fails the build
+    result = rtc(repo, "explain", "--cluster", "demo", "--name", VLLM, "spec.containers[0].image")
+    assert result.code == 0, result.stderr
+    assert result.stdout.splitlines()[1] == "spec.containers[name=kserve-container].image = vllm/vllm-openai:latest"
