@@ -13,16 +13,18 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
+from compiler.delivery import render_delivery
 from compiler.diagnostics import Diagnostic, has_errors
 from compiler.emit import emit_cluster
 from compiler.engines import get_engine
 from compiler.evaluate import evaluate_entry
+from compiler.gitops import read_cluster_delivery
 from compiler.lint_inputs import lint_cluster
 from compiler.model import ClusterRender
 from compiler.normalize import normalize
 from compiler.output import Plan, plan
-from compiler.project import Project
-from compiler.targets import Target, select
+from compiler.project import CONFIG_NAME, Project
+from compiler.targets import DELIVERY_FOLDERS, Target, discover, select
 from compiler.validation import default_validator
 from compiler.validation.rendered import validate_cluster
 
@@ -79,8 +81,9 @@ def render_target(project: Project, target: Target, engine_name: str, lint: bool
         result.diagnostics.extend(problems)
         if cluster is not None and not has_errors(problems):
             invalid = validate_cluster(cluster, default_validator(), project.out_dir_name)
-            result.diagnostics.extend(invalid)
-            if not has_errors(invalid):
+            problems = read_cluster_delivery(project, target, evaluated.data, cluster)
+            result.diagnostics.extend(invalid + problems)
+            if not has_errors(invalid + problems):
                 result.cluster = cluster
                 result.files = emit_cluster(cluster)
                 if lint:
@@ -132,6 +135,24 @@ def build(
     """Render the selected targets and plan the change to out/ (nothing is written).
 
     With `lint` (the default) every cluster is linted; a lint error fails the build."""
+    result = render(project, target_names, engine_name=engine_name, jobs=jobs, on_done=on_done, lint=lint)
+    if result.ok:
+        # out/argocd/ and out/flux/ depend on every overlay: a --target build rewrites them too.
+        scope = {t.name for t in result.targets} | set(DELIVERY_FOLDERS) if target_names else None
+        result.plan = plan(project.out_dir, result.files, scope)
+    return result
+
+
+def render(
+    project: Project,
+    target_names: tuple[str, ...] = (),
+    *,
+    engine_name: str | None = None,
+    jobs: int | None = None,
+    on_done: Callable[[TargetRender], None] | None = None,
+    lint: bool = True,
+) -> BuildResult:
+    """Render the selected targets and the GitOps folders; out/ is not read."""
     result = BuildResult()
     targets, problems = select(project, target_names)
     result.targets = targets
@@ -141,6 +162,20 @@ def build(
     engine = engine_name or project.engine
     result.renders = render_targets(project, targets, engine, jobs or default_jobs(len(targets)), on_done, lint)
     if result.ok:
-        scope = {t.name for t in targets} if target_names else None
-        result.plan = plan(project.out_dir, result.files, scope)
+        clusters = [r.cluster for r in result.renders if r.cluster is not None]
+        folders, problems = render_delivery(project, discover(project)[0], clusters, engine)
+        result.diagnostics.extend(problems)
+        validator = default_validator()
+        for folder in folders:
+            invalid = validate_cluster(folder, validator, project.out_dir_name)
+            result.diagnostics.extend(invalid)
+            if not has_errors(invalid):
+                result.renders.append(delivery_render(folder))
     return result
+
+
+def delivery_render(folder: ClusterRender) -> TargetRender:
+    """A GitOps folder as a render of its own (no overlay: its files come from several)."""
+    return TargetRender(
+        target=Target(name=folder.cluster, entry=CONFIG_NAME), cluster=folder, files=emit_cluster(folder)
+    )

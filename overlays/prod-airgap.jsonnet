@@ -22,4 +22,10 @@ rtc.cluster {
     rtc.patch.resources(rtc.resources(cpu=8, memory='32Gi')),
     rtc.patch.labels({ 'platform.internal/environment': 'production' }),
   ],
+  // Flux inside the air gap pulls the catalog from the internal Git mirror
+  // and applies it to its own cluster (no kubeconfig Secret needed).
+  gitops: rtc.flux {
+    repoURL: 'https://git.prod.internal/platform/ai-runtime-catalog.git',
+    revision: 'main',
+  },
 }

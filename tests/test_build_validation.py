@@ -59,3 +59,27 @@ def test_the_bundled_catalog_builds_valid(repo: Path) -> None:
     run = run_rtc(repo, "build")
     assert run.code == 0, run.stderr
     assert "[E3" not in run.stderr and "[W3" not in run.stderr
+
+
+def test_gitops_objects_are_validated_against_their_crds_and_blamed_on_the_overlay() -> None:
+    from compiler.model import ClusterRender, Layers, RenderedObject
+    from compiler.validation import default_validator
+    from compiler.validation.rendered import validate_cluster
+
+    application = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "demo", "namespace": "argocd"},
+        "spec": {"project": "default", "source": {"repoURL": "https://git.example/x.git", "path": "out/demo"}},
+    }
+    folder = ClusterRender(
+        "argocd",
+        "",
+        "rtc.toml",
+        [RenderedObject("argocd", "", "", application, Layers("", "", "", "overlays/demo.jsonnet"))],
+    )
+    (finding,) = validate_cluster(folder, default_validator(), "out")
+    assert str(finding.span) == "overlays/demo.jsonnet"
+    assert finding.message.startswith("out/argocd/application-argocd-demo.yaml would not be a valid Application: spec")
+    assert "destination" in finding.message
+    assert finding.related == ()

@@ -161,6 +161,9 @@ local parseImage(ref) =
     runtimeNamespace:: null,
     // Registries (hosts or host/path prefixes) this cluster can pull from; null: any (rtc lint, RTC202).
     allowedRegistries:: null,
+    // How out/<name>/ reaches the cluster: rtc.argocd { ... } or rtc.flux { ... };
+    // null writes no GitOps objects for this cluster (see docs/gitops.md).
+    gitops:: null,
 
     local scoped(obj) =
       if c.runtimeNamespace == null then obj
@@ -182,6 +185,7 @@ local parseImage(ref) =
       cluster: c.name,
       platform: c.platform.name,
       allowedRegistries: c.allowedRegistries,
+      gitops: c.gitops,
       objects: [
         {
           runtime: d.runtime.name,
@@ -198,6 +202,40 @@ local parseImage(ref) =
         for d in c.deployments
       ],
     },
+  },
+
+  // ---------------------------------------------------------------- gitops
+  // Where a cluster's out/<name>/ is synced from and to. The compiler turns
+  // these into out/argocd/ and out/flux/ objects (docs/gitops.md). repoURL is
+  // the Git repository the engine clones; revision a branch, tag or commit.
+  //
+  // Argo CD: destination is { name: '<cluster registered in Argo CD>' } or
+  // { server: 'https://...' }. mode: 'applicationset' (one list-generator
+  // ApplicationSet per Argo CD namespace) or 'application' (an Application of
+  // its own); null takes rtc.toml's [gitops] argocd-mode.
+  argocd:: {
+    engine: 'argocd',
+    // Required (checked by the compiler, which can point at the overlay's line).
+    repoURL: null,
+    revision: 'main',
+    destination: null,
+    project: 'default',
+    namespace: 'argocd',
+    mode: null,
+  },
+
+  // Flux: kubeConfigSecret names the Secret (in `namespace`) holding the
+  // cluster's kubeconfig; null applies to the cluster Flux runs in. Clusters
+  // that share namespace, repoURL and revision share one GitRepository,
+  // named `source`.
+  flux:: {
+    engine: 'flux',
+    repoURL: null,  // required
+    revision: 'main',
+    kubeConfigSecret: null,
+    namespace: 'flux-system',
+    source: 'rtc',
+    interval: '10m',
   },
 
   platforms: {

@@ -103,7 +103,12 @@ def show_command(ctx: Context, target: str, runtimes: tuple[str, ...]) -> None:
     if not result.ok:
         click.echo(f"rtc: {target} failed: {summarize(result.all_diagnostics)}", err=True)
         sys.exit(EXIT_FINDINGS)
-    objects = [obj for render in result.renders if render.cluster for obj in render.cluster.objects]
+    objects = [
+        obj
+        for render in result.renders
+        if render.cluster and render.target.name == target
+        for obj in render.cluster.objects
+    ]
     known = sorted({obj.runtime for obj in objects})
     for name in runtimes:
         if name not in known:

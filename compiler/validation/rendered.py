@@ -18,14 +18,16 @@ def validate_cluster(render: ClusterRender, validator: Validator, out_dir_name: 
             continue
         out_file = f"{out_dir_name}/{render.cluster}/{output_file_name(obj.kind, obj.name, obj.namespace)}"
         layers = obj.layers
-        related = tuple(SourceSpan(f) for f in (layers.overlay, layers.hardware, layers.platform))
+        # GitOps objects have no runtime layer: the overlay that declared them is the source.
+        source = layers.runtime or layers.overlay
+        related = tuple(SourceSpan(f) for f in (layers.overlay, layers.hardware, layers.platform) if f and f != source)
         for violation in verdict.violations:
             diagnostics.append(
                 Diagnostic(
                     Severity.WARNING if violation.warning else Severity.ERROR,
                     violation.code,
                     f"{out_file} would not be a valid {obj.kind}: {violation.location}: {violation.message}",
-                    span=SourceSpan(layers.runtime),
+                    span=SourceSpan(source),
                     target=render.cluster,
                     object=obj.label,
                     path=violation.location,
