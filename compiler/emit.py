@@ -47,7 +47,12 @@ class _CanonicalDumper(yaml.CSafeDumper):
 def _represent_str(dumper: _CanonicalDumper, value: str) -> yaml.ScalarNode:
     # The emitter falls back to a quoted style by itself where a literal block
     # cannot hold the string (e.g. trailing spaces on a line).
-    style = "|" if "\n" in value else "'" if _NOT_A_STRING_ELSEWHERE.match(value) else None
+    if "\n" in value:
+        style: str | None = "|"
+    elif _NOT_A_STRING_ELSEWHERE.match(value):
+        style = "'"
+    else:
+        style = None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
@@ -104,12 +109,12 @@ def emit_cluster(render: ClusterRender) -> dict[str, bytes]:
     for obj in render.objects:
         name = output_file_name(obj.kind, obj.name, obj.namespace)
         obj.out_path = f"{render.cluster}/{name}"
-        files[obj.out_path] = document(obj.body, obj.layers.files())
+        files[obj.out_path] = document(obj.body, obj.sources)
         resources.append(name)
     kustomization = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "resources": sorted(resources),
     }
-    files[f"{render.cluster}/{KUSTOMIZATION}"] = document(kustomization, (render.entry,))
+    files[f"{render.cluster}/{KUSTOMIZATION}"] = document(kustomization, render.sources)
     return dict(sorted(files.items()))

@@ -9,6 +9,7 @@ give byte-identical output on it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Protocol
 
@@ -50,9 +51,16 @@ class RJsonnet:
             raise EngineError(str(exc)) from None
 
     def evaluate_snippet(self, filename: str, source: str, *, import_callback: ImportCallback, max_stack: int) -> str:
+        # jrsonnet resolves the snippet's own imports from the working directory
+        # (an absolute path), not from `filename`'s folder as go-jsonnet does.
+        cwd, folder = os.getcwd(), os.path.dirname(filename) or "."
+
+        def from_snippet(base: str, rel: str) -> tuple[str, str]:
+            return import_callback(folder if os.path.normpath(base) == cwd else base, rel)
+
         try:
             return str(
-                self._module.evaluate_snippet(filename, source, import_callback=import_callback, max_stack=max_stack)
+                self._module.evaluate_snippet(filename, source, import_callback=from_snippet, max_stack=max_stack)
             )
         except RuntimeError as exc:
             raise EngineError(str(exc)) from None
@@ -72,7 +80,12 @@ class GoJsonnet:
     @staticmethod
     def _bytes_callback(callback: ImportCallback) -> Callable[[str, str], tuple[str, bytes]]:
         def wrapped(base: str, rel: str) -> tuple[str, bytes]:
-            found, text = callback(base, rel)
+            try:
+                found, text = callback(base, rel)
+            except Exception:
+                # The binding garbles long exception messages (seen: invalid UTF-8 in
+                # the error text); the callback keeps the full reason for the report.
+                raise RuntimeError("import refused") from None
             return found, text.encode("utf-8")
 
         return wrapped

@@ -1,4 +1,4 @@
-"""The build pipeline: targets -> evaluate -> normalize -> emit -> plan/apply.
+"""The build pipeline: targets -> evaluate -> normalize -> validate -> emit -> lint -> plan/apply.
 
 Each stage returns data and diagnostics; nothing here prints. Targets are
 independent, so they render in a process pool; results are put back in
@@ -13,16 +13,21 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
+from compiler.delivery import render_delivery
 from compiler.diagnostics import Diagnostic, SourceSpan, error, has_errors
 from compiler.emit import emit_cluster
 from compiler.engines import get_engine
 from compiler.evaluate import evaluate_entry
+from compiler.gitops import read_cluster_delivery
 from compiler.limits import build_size_problems, object_size_problems
+from compiler.lint_inputs import lint_cluster
 from compiler.model import ClusterRender
 from compiler.normalize import normalize
 from compiler.output import Plan, plan
-from compiler.project import Project
-from compiler.targets import Target, select
+from compiler.project import CONFIG_NAME, Project
+from compiler.targets import DELIVERY_FOLDERS, Target, discover, select
+from compiler.validation import default_validator
+from compiler.validation.rendered import validate_cluster
 from compiler.watchdog import ChildDied, Overrun, die_with_parent, run_bounded
 
 
@@ -66,8 +71,8 @@ class BuildResult:
         return dict(sorted(merged.items()))
 
 
-def render_target(project: Project, target: Target, engine_name: str) -> TargetRender:
-    """Evaluate, normalize and emit one cluster."""
+def render_target(project: Project, target: Target, engine_name: str, lint: bool = True) -> TargetRender:
+    """Evaluate, normalize, validate, emit and lint one cluster."""
     started = time.perf_counter()
     result = TargetRender(target=target)
     evaluated = evaluate_entry(project, target.entry, get_engine(engine_name), target=target.name)
@@ -77,23 +82,29 @@ def render_target(project: Project, target: Target, engine_name: str) -> TargetR
         cluster, problems = normalize(target, evaluated.data, evaluated.imports)
         result.diagnostics.extend(problems)
         if cluster is not None and not has_errors(problems):
-            result.cluster = cluster
-            result.files = emit_cluster(cluster)
+            invalid = validate_cluster(cluster, default_validator(), project.out_dir_name)
+            problems = read_cluster_delivery(project, target, evaluated.data, cluster)
+            result.diagnostics.extend(invalid + problems)
+            if not has_errors(invalid + problems):
+                result.cluster = cluster
+                result.files = emit_cluster(cluster)
+                if lint:
+                    result.diagnostics.extend(lint_cluster(project, cluster, result.files, evaluated.imports))
     result.seconds = time.perf_counter() - started
     return result
 
 
 # ---- Reliability (issue 6): limits around render_target. Each target renders in
-# a child process that is killed after limits.eval-seconds (compiler/watchdog.py:
+# a worker process that is killed after limits.eval-seconds (compiler/watchdog.py:
 # native Jsonnet cannot be interrupted in-process), and every rendered object is
 # checked against limits.object-bytes.
-def render_target_limited(project: Project, target: Target, engine_name: str) -> TargetRender:
+def render_target_limited(project: Project, target: Target, engine_name: str, lint: bool = True) -> TargetRender:
     limits = project.limits
     if limits.eval_seconds <= 0:
-        render = render_target(project, target, engine_name)
+        render = render_target(project, target, engine_name, lint)
     else:
         try:
-            render = run_bounded(render_target, (project, target, engine_name), limits.eval_seconds)
+            render = run_bounded(render_target, (project, target, engine_name, lint), limits.eval_seconds)
         except (Overrun, ChildDied) as exc:
             return TargetRender(target=target, diagnostics=[_render_failure(target, exc)])
     if render.cluster is not None:
@@ -134,18 +145,19 @@ def render_targets(
     engine_name: str,
     jobs: int,
     on_done: Callable[[TargetRender], None] | None = None,
+    lint: bool = True,
 ) -> list[TargetRender]:
     if jobs <= 1 or len(targets) <= 1:
         renders = []
         for target in targets:
-            render = render_target_limited(project, target, engine_name)
+            render = render_target_limited(project, target, engine_name, lint)
             if on_done:
                 on_done(render)
             renders.append(render)
         return renders
     # initializer (reliability, issue 6): pool workers die with rtc instead of lingering after a kill.
     with ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent) as pool:
-        futures = [pool.submit(render_target_limited, project, t, engine_name) for t in targets]
+        futures = [pool.submit(render_target_limited, project, t, engine_name, lint) for t in targets]
         renders = []
         for future in futures:
             render = future.result()
@@ -162,8 +174,31 @@ def build(
     engine_name: str | None = None,
     jobs: int | None = None,
     on_done: Callable[[TargetRender], None] | None = None,
+    lint: bool = True,
 ) -> BuildResult:
-    """Render the selected targets and plan the change to out/ (nothing is written)."""
+    """Render the selected targets and plan the change to out/ (nothing is written).
+
+    With `lint` (the default) every cluster is linted; a lint error fails the build."""
+    result = render(project, target_names, engine_name=engine_name, jobs=jobs, on_done=on_done, lint=lint)
+    if result.ok:
+        result.diagnostics.extend(build_size_problems(result.files, project.limits))  # reliability (issue 6)
+    if result.ok:
+        # out/argocd/ and out/flux/ depend on every overlay: a --target build rewrites them too.
+        scope = {t.name for t in result.targets} | set(DELIVERY_FOLDERS) if target_names else None
+        result.plan = plan(project.out_dir, result.files, scope)
+    return result
+
+
+def render(
+    project: Project,
+    target_names: tuple[str, ...] = (),
+    *,
+    engine_name: str | None = None,
+    jobs: int | None = None,
+    on_done: Callable[[TargetRender], None] | None = None,
+    lint: bool = True,
+) -> BuildResult:
+    """Render the selected targets and the GitOps folders; out/ is not read."""
     result = BuildResult()
     targets, problems = select(project, target_names)
     result.targets = targets
@@ -171,10 +206,22 @@ def build(
     if has_errors(problems):
         return result
     engine = engine_name or project.engine
-    result.renders = render_targets(project, targets, engine, jobs or default_jobs(len(targets)), on_done)
+    result.renders = render_targets(project, targets, engine, jobs or default_jobs(len(targets)), on_done, lint)
     if result.ok:
-        result.diagnostics.extend(build_size_problems(result.files, project.limits))  # reliability (issue 6)
-    if result.ok:
-        scope = {t.name for t in targets} if target_names else None
-        result.plan = plan(project.out_dir, result.files, scope)
+        clusters = [r.cluster for r in result.renders if r.cluster is not None]
+        folders, problems = render_delivery(project, discover(project)[0], clusters, engine)
+        result.diagnostics.extend(problems)
+        validator = default_validator()
+        for folder in folders:
+            invalid = validate_cluster(folder, validator, project.out_dir_name)
+            result.diagnostics.extend(invalid)
+            if not has_errors(invalid):
+                result.renders.append(delivery_render(folder))
     return result
+
+
+def delivery_render(folder: ClusterRender) -> TargetRender:
+    """A GitOps folder as a render of its own (no overlay: its files come from several)."""
+    return TargetRender(
+        target=Target(name=folder.cluster, entry=CONFIG_NAME), cluster=folder, files=emit_cluster(folder)
+    )

@@ -21,12 +21,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import copy_catalog, snapshot
 
 from compiler import output
 from compiler.output import BACKUP_SUFFIX, STAGING_PREFIX, Plan, apply, build_lock, recover, replan
 from compiler.pipeline import build
 from compiler.project import load_project
+from tests.conftest import copy_catalog, snapshot
 
 CLUSTERS = 12
 Tree = dict[str, bytes]

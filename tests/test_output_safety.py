@@ -13,9 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Run, snapshot
 
 from compiler.output import INDEX_NAME, LOCK_NAME, OutputError, plan, unsafe_path
+from tests.conftest import Run, snapshot
 
 RtcRunner = Callable[..., Run]
 

@@ -64,15 +64,21 @@ local parseImage(ref) =
     images: error 'runtime "%s" declares no images (one per supported hardware profile)' % self.name,
     supports: std.objectFields(self.images),
     // Object name and display name per hardware profile, when the default
-    // "aml-<runtime>-<profile suffix>" is not what the platform already uses.
+    // "<runtime>-<profile suffix>" (plus the platform's prefix) is not what the
+    // platform already uses. An explicit name is used as it is.
     names: {},
     displayNames: {},
     // Extra metadata and per-family or per-profile mixins applied at the hardware stage.
     labels: {},
     annotations: {},
     variants: {},
-    // What an InferenceService using this runtime must provide (checked by rtc lint).
+    // What an InferenceService using this runtime must provide (checked by rtc lint, RTC803):
+    // { env: ['NAME'], annotations: { key: 'value' }, podSecurityContext: { fsGroup: 1000 } }.
     requirements: {},
+    // Lint findings this runtime accepts, each with the reason it cannot follow
+    // the rule: { RTC602: 'why' }. Written here, next to the runtime, so the
+    // exception is reviewed with it (docs/rules.md).
+    lintExceptions: {},
     spec: error 'runtime "%s" has no spec' % self.name,
   },
 
@@ -86,7 +92,7 @@ local parseImage(ref) =
     accelerator: null,
     // Extended resource an InferenceService requests for one device, e.g. nvidia.com/gpu.
     resourceKey: null,
-    // Appended to object and display names: aml-<runtime>-<nameSuffix>.
+    // Appended to object and display names: <runtime>-<nameSuffix>.
     nameSuffix: self.name,
     // Hardware-specific changes to every runtime object on this profile.
     patch(obj):: obj,
@@ -98,7 +104,7 @@ local parseImage(ref) =
     apiVersion: 'serving.kserve.io/v1alpha1',
     kind: 'ClusterServingRuntime',
     metadata: {
-      name: 'aml-' + rt.name,
+      name: rt.name,
       [if std.length(rt.labels) > 0 then 'labels']: rt.labels,
       [if std.length(rt.annotations) > 0 then 'annotations']: rt.annotations,
     },
@@ -110,13 +116,14 @@ local parseImage(ref) =
     local variant(key) = if std.objectHas(rt.variants, key) then rt.variants[key] else {};
     local named = obj {
       metadata+: {
-        name: if std.objectHas(rt.names, hw.name) then rt.names[hw.name] else 'aml-%s-%s' % [rt.name, hw.nameSuffix],
+        name: if std.objectHas(rt.names, hw.name) then rt.names[hw.name] else '%s-%s' % [rt.name, hw.nameSuffix],
       },
     };
     local withImage = mapServingContainer(named, function(c) c { image: rt.images[hw.name] });
     hw.patch(withImage) + variant(hw.family) + variant(hw.name),
 
-  // Stage 3: the platform's vocabulary for the runtime and hardware facts.
+  // Stage 3: the platform's vocabulary for the runtime and hardware facts
+  // (labels, annotations, the name prefix of runtimes it did not name).
   platformStage(rt, hw, platform, obj):: platform.apply(rt, hw, obj),
 
   // Stage 4: the cluster's patches, in order.
@@ -152,6 +159,11 @@ local parseImage(ref) =
     patches:: [],
     // Emit namespaced ServingRuntimes into this namespace instead of ClusterServingRuntimes.
     runtimeNamespace:: null,
+    // Registries (hosts or host/path prefixes) this cluster can pull from; null: any (rtc lint, RTC202).
+    allowedRegistries:: null,
+    // How out/<name>/ reaches the cluster: rtc.argocd { ... } or rtc.flux { ... };
+    // null writes no GitOps objects for this cluster (see docs/gitops.md).
+    gitops:: null,
 
     // Wrong shapes fail here with a message naming the cluster, not deep in a comprehension.
     assert std.isArray(c.deployments) :
@@ -178,12 +190,16 @@ local parseImage(ref) =
     rtc: {
       cluster: c.name,
       platform: c.platform.name,
+      allowedRegistries: c.allowedRegistries,
+      gitops: c.gitops,
       objects: [
         {
           runtime: d.runtime.name,
           hardware: d.hardware.name,
           platform: c.platform.name,
           requirements: d.runtime.requirements,
+          suppressions: d.runtime.lintExceptions,
+          resourceKey: d.hardware.resourceKey,
           object: $.overlayStage(
             c.patches,
             $.platformStage(d.runtime, d.hardware, c.platform, $.hardwareStage(d.runtime, d.hardware, scoped($.runtimeStage(d.runtime))))
@@ -192,6 +208,40 @@ local parseImage(ref) =
         for d in c.deployments
       ],
     },
+  },
+
+  // ---------------------------------------------------------------- gitops
+  // Where a cluster's out/<name>/ is synced from and to. The compiler turns
+  // these into out/argocd/ and out/flux/ objects (docs/gitops.md). repoURL is
+  // the Git repository the engine clones; revision a branch, tag or commit.
+  //
+  // Argo CD: destination is { name: '<cluster registered in Argo CD>' } or
+  // { server: 'https://...' }. mode: 'applicationset' (one list-generator
+  // ApplicationSet per Argo CD namespace) or 'application' (an Application of
+  // its own); null takes rtc.toml's [gitops] argocd-mode.
+  argocd:: {
+    engine: 'argocd',
+    // Required (checked by the compiler, which can point at the overlay's line).
+    repoURL: null,
+    revision: 'main',
+    destination: null,
+    project: 'default',
+    namespace: 'argocd',
+    mode: null,
+  },
+
+  // Flux: kubeConfigSecret names the Secret (in `namespace`) holding the
+  // cluster's kubeconfig; null applies to the cluster Flux runs in. Clusters
+  // that share namespace, repoURL and revision share one GitRepository,
+  // named `source`.
+  flux:: {
+    engine: 'flux',
+    repoURL: null,  // required
+    revision: 'main',
+    kubeConfigSecret: null,
+    namespace: 'flux-system',
+    source: 'rtc',
+    interval: '10m',
   },
 
   platforms: {

@@ -91,9 +91,11 @@ def report_progress(ctx: Context) -> object:
     return on_done
 
 
-def run_build(ctx: Context, project: Project, targets: tuple[str, ...], jobs: int | None) -> BuildResult:
+def run_build(
+    ctx: Context, project: Project, targets: tuple[str, ...], jobs: int | None, *, lint: bool = True
+) -> BuildResult:
     try:
-        result = build(project, targets, engine_name=ctx.engine, jobs=jobs, on_done=report_progress(ctx))  # type: ignore[arg-type]
+        result = build(project, targets, engine_name=ctx.engine, jobs=jobs, on_done=report_progress(ctx), lint=lint)  # type: ignore[arg-type]
     except OutputError as exc:
         click.echo(f"rtc: error: {exc}", err=True)
         sys.exit(EXIT_FINDINGS)

@@ -6,5 +6,5 @@ rtc.cluster {
   name: 'broken',
   platform: rtc.platforms.alauda,
   deployments: [rtc.deploy(vllm, cuda121)],
-  patches: [rtc.patch.annotations({ blob: std.join('', std.makeArray(30000, function(i) '0123456789')) })],
+  patches: [rtc.patch.mixin({ spec+: { containers: [c { env+: [{ name: 'BLOB', value: std.join('', std.makeArray(30000, function(i) '0123456789')) }] } for c in super.containers] } })],
 }

@@ -1,0 +1,3 @@
+local rtc = import 'catalog/lib/rtc.libsonnet';
+
+rtc.hardware { name: 'cpu', family: 'cpu' }
