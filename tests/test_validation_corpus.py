@@ -128,8 +128,10 @@ def test_rendered_output_is_valid_for_rtc_and_kubeconform(schema_dir: Path) -> N
     results = rtc_json(out)
     assert results and all(r["status"] in ("valid", "skipped") for rs in results.values() for r in rs), results
     verdicts = kubeconform(schema_dir, out)
-    runtimes = [f for f in verdicts if f.endswith(".yaml")]
-    assert len(runtimes) == len(list(out.glob("*/clusterservingruntime-*.yaml")))
+    judged = [f for f in verdicts if f.endswith(".yaml")]
+    # Every object file: the runtimes and the GitOps objects in out/argocd and out/flux.
+    objects = [p for p in out.glob("*/*.yaml") if p.name != "kustomization.yaml"]
+    assert len(judged) == len(objects) > len(list(out.glob("*/clusterservingruntime-*.yaml")))
     assert all(v == ["valid"] for v in verdicts.values()), verdicts
 
 
