@@ -28,7 +28,7 @@ from compiler.pipeline import build
 from compiler.project import load_project
 from tests.conftest import copy_catalog, snapshot
 
-CLUSTERS = 12
+CLUSTERS = 8
 Tree = dict[str, bytes]
 
 
