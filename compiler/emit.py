@@ -9,48 +9,15 @@ as another type ("12.1", "no", "0x10") quoted, no line folding.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-import yaml
-
+from compiler import yaml_emitter
 from compiler.model import ClusterRender
 from compiler.normalize import output_file_name
 
 TOP_ORDER = ("apiVersion", "kind", "metadata", "spec")
 METADATA_ORDER = ("name", "namespace", "labels", "annotations")
 KUSTOMIZATION = "kustomization.yaml"
-# Long enough that PyYAML never folds a line: folding is legal but noisy in diffs.
-_NO_FOLD = 1 << 30
-
-
-class _CanonicalDumper(yaml.CSafeDumper):
-    """PyYAML's C emitter (6x faster than the pure-Python one) with rtc's string style."""
-
-
-# Plain scalars that a YAML 1.2 reader (Go's yaml.v3 in kustomize and Argo CD,
-# go-yaml v2 in sigs.k8s.io/yaml) takes for a number or null, but PyYAML's
-# YAML 1.1 resolver does not, so PyYAML would leave them unquoted: 1e3, 0o17, .5e1.
-_YAML12_NON_STRING = re.compile(
-    r"""^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"""
-    r"""|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"""
-    r"""|null|Null|NULL|~|true|True|TRUE|false|False|FALSE)$"""
-)
-
-
-def _represent_str(dumper: _CanonicalDumper, value: str) -> yaml.ScalarNode:
-    # The emitter falls back to a quoted style by itself where a literal block
-    # cannot hold the string (e.g. trailing spaces on a line).
-    if "\n" in value:
-        style: str | None = "|"
-    elif _YAML12_NON_STRING.match(value):
-        style = "'"
-    else:
-        style = None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_CanonicalDumper.add_representer(str, _represent_str)
 
 
 def _sorted_deep(value: Any) -> Any:
@@ -77,15 +44,8 @@ def canonical(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_yaml(obj: dict[str, Any]) -> str:
-    text: str = yaml.dump(
-        canonical(obj),
-        Dumper=_CanonicalDumper,
-        sort_keys=False,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=_NO_FOLD,
-    )
-    return text
+    # Same text as yaml_emitter.reference_dump(canonical(obj)), without the copy.
+    return yaml_emitter.dump(obj, sort_keys=True, first_keys=TOP_ORDER, child_first_keys={"metadata": METADATA_ORDER})
 
 
 def header(sources: tuple[str, ...]) -> str:
