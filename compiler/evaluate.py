@@ -37,11 +37,14 @@ class HermeticImporter:
 
     Paths handed to the engine are repository-relative, so traces and the
     recorded import set do not depend on the working directory. Every file
-    read is recorded with a content hash: the target's import closure.
+    read is recorded with a content hash: the target's import closure. The
+    candidates tried before a match that did not exist are recorded too: a
+    file created there later would change what the import resolves to.
     """
 
     project: Project
     files: dict[str, str] = field(default_factory=dict)
+    absent: set[str] = field(default_factory=set)
     texts: dict[str, str] = field(default_factory=dict)
     refused: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -89,6 +92,7 @@ class HermeticImporter:
                 continue
             full = os.path.join(self._root, candidate)
             if not os.path.isfile(full):
+                self.absent.add(candidate)
                 continue
             if not self._inside_sources(candidate):
                 raise ImportRefused(
@@ -135,6 +139,8 @@ class EvalResult:
     entry: str
     data: Any = None
     imports: dict[str, str] = field(default_factory=dict)
+    # Import candidates that did not exist (see HermeticImporter.absent).
+    absent: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     @property
@@ -198,6 +204,7 @@ def evaluate_entry(
         result.diagnostics.append(_engine_diagnostic(str(exc), importer, entry, target))
         return result
     result.imports = importer.files
+    result.absent = sorted(importer.absent)
     try:
         result.data = json.loads(text)
     except json.JSONDecodeError as exc:  # an engine bug, not a user error; still say where

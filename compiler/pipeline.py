@@ -1,19 +1,24 @@
 """The build pipeline: targets -> evaluate -> normalize -> emit -> plan/apply.
 
 Each stage returns data and diagnostics; nothing here prints. Targets are
-independent, so they render in a process pool; results are put back in
-target order, which keeps the output identical for any number of workers.
+independent, so they render in worker processes (compiler/workers.py, one
+forked process per target); results are put back in target order, which
+keeps the output identical for any number of workers. A target whose inputs
+did not change since the last build comes from the cache (compiler/cache.py)
+instead: the whole TargetRender, so every stage's result is reused.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from compiler.diagnostics import Diagnostic, has_errors
+from compiler import workers
+from compiler.cache import BuildCache
+from compiler.diagnostics import Diagnostic, SourceSpan, error, has_errors
 from compiler.emit import emit_cluster
 from compiler.engines import get_engine
 from compiler.evaluate import evaluate_entry
@@ -30,8 +35,11 @@ class TargetRender:
     cluster: ClusterRender | None = None
     files: dict[str, bytes] = field(default_factory=dict)
     imports: dict[str, str] = field(default_factory=dict)
+    # Import candidates that did not exist; with `imports`, what the cache checks.
+    absent: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     seconds: float = 0.0
+    from_cache: bool = False
 
     @property
     def ok(self) -> bool:
@@ -44,6 +52,7 @@ class BuildResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     plan: Plan | None = None
     targets: list[Target] = field(default_factory=list)
+    cache: BuildCache | None = None
 
     @property
     def ok(self) -> bool:
@@ -64,12 +73,14 @@ class BuildResult:
         return dict(sorted(merged.items()))
 
 
-def render_target(project: Project, target: Target, engine_name: str) -> TargetRender:
+def render_target(project: Project, target: Target, engine_name: str, *, collect_garbage: bool = True) -> TargetRender:
     """Evaluate, normalize and emit one cluster."""
     started = time.perf_counter()
     result = TargetRender(target=target)
-    evaluated = evaluate_entry(project, target.entry, get_engine(engine_name), target=target.name)
+    engine = get_engine(engine_name, collect_garbage=collect_garbage)
+    evaluated = evaluate_entry(project, target.entry, engine, target=target.name)
     result.imports = evaluated.imports
+    result.absent = evaluated.absent
     result.diagnostics.extend(evaluated.diagnostics)
     if evaluated.ok:
         cluster, problems = normalize(target, evaluated.data, evaluated.imports)
@@ -85,6 +96,18 @@ def default_jobs(target_count: int) -> int:
     return max(1, min(target_count, os.cpu_count() or 1))
 
 
+def _render_in_worker(project: Project, engine_name: str, target: Target) -> TargetRender:
+    # The worker process exits after this target, which frees the engine's garbage.
+    return render_target(project, target, engine_name, collect_garbage=False)
+
+
+def _crashed(target: Target, crash: workers.Crash) -> TargetRender:
+    message = f"rendering {target.name} failed: {crash.message}"
+    return TargetRender(
+        target=target, diagnostics=[error("E105", message, span=SourceSpan(target.entry), target=target.name)]
+    )
+
+
 def render_targets(
     project: Project,
     targets: list[Target],
@@ -92,7 +115,7 @@ def render_targets(
     jobs: int,
     on_done: Callable[[TargetRender], None] | None = None,
 ) -> list[TargetRender]:
-    if jobs <= 1 or len(targets) <= 1:
+    if jobs <= 1 or len(targets) <= 1 or not workers.fork_available():
         renders = []
         for target in targets:
             render = render_target(project, target, engine_name)
@@ -100,14 +123,15 @@ def render_targets(
                 on_done(render)
             renders.append(render)
         return renders
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(render_target, project, t, engine_name) for t in targets]
-        renders = []
-        for future in futures:
-            render = future.result()
-            if on_done:
-                on_done(render)
-            renders.append(render)
+    renders = []
+
+    def collect(index: int, outcome: TargetRender | workers.Crash) -> None:
+        render = _crashed(targets[index], outcome) if isinstance(outcome, workers.Crash) else outcome
+        if on_done:
+            on_done(render)
+        renders.append(render)
+
+    workers.run_forked(functools.partial(_render_in_worker, project, engine_name), targets, jobs, collect)
     return renders
 
 
@@ -118,8 +142,10 @@ def build(
     engine_name: str | None = None,
     jobs: int | None = None,
     on_done: Callable[[TargetRender], None] | None = None,
+    use_cache: bool = True,
 ) -> BuildResult:
-    """Render the selected targets and plan the change to out/ (nothing is written)."""
+    """Render the selected targets and plan the change to out/ (nothing is written
+    there; the cache under .rtc-cache/ is updated unless `use_cache` is off)."""
     result = BuildResult()
     targets, problems = select(project, target_names)
     result.targets = targets
@@ -127,7 +153,20 @@ def build(
     if has_errors(problems):
         return result
     engine = engine_name or project.engine
-    result.renders = render_targets(project, targets, engine, jobs or default_jobs(len(targets)), on_done)
+    cache = result.cache = BuildCache(project, engine) if use_cache else None
+    cached = {t: r for t in targets if cache and (r := cache.lookup(t)) is not None}
+    for render in cached.values():
+        if on_done:
+            on_done(render)
+    stale = [t for t in targets if t not in cached]
+    fresh = render_targets(project, stale, engine, jobs or default_jobs(len(stale)), on_done)
+    if cache:
+        for render in fresh:
+            cache.store(render)
+        if not target_names:
+            cache.prune(targets)
+    by_target = {**cached, **{r.target: r for r in fresh}}
+    result.renders = [by_target[t] for t in targets]
     if result.ok:
         scope = {t.name for t in targets} if target_names else None
         result.plan = plan(project.out_dir, result.files, scope)

@@ -20,6 +20,11 @@ from compiler.output import OutputError, apply, build_lock, recover
     "-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core, at most one per target)."
 )
 @click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Render every target, ignoring and not updating the build cache (.rtc-cache/).",
+)
+@click.option(
     "--lock-timeout",
     type=click.FloatRange(min=0),
     default=60.0,
@@ -27,12 +32,16 @@ from compiler.output import OutputError, apply, build_lock, recover
     help="Seconds to wait for another build of the same repository.",
 )
 @click.pass_obj
-def build_command(ctx: Context, targets: tuple[str, ...], check: bool, jobs: int | None, lock_timeout: float) -> None:
+def build_command(
+    ctx: Context, targets: tuple[str, ...], check: bool, jobs: int | None, no_cache: bool, lock_timeout: float
+) -> None:
     """Render the clusters into out/<cluster>/.
 
     Evaluates every overlay (or the --target ones), checks and normalizes the
     objects, and replaces out/ atomically: a failed or interrupted build leaves
     out/ exactly as it was. Files rtc did not write are never touched.
+    Targets whose sources did not change since the last build come from the
+    build cache in .rtc-cache/ (see docs/performance.md).
 
     \b
     Examples:
@@ -43,7 +52,7 @@ def build_command(ctx: Context, targets: tuple[str, ...], check: bool, jobs: int
     started = time.perf_counter()
     project = ctx.project()
     out_name = project.out_dir_name
-    result = run_build(ctx, project, targets, jobs)
+    result = run_build(ctx, project, targets, jobs, use_cache=not no_cache)
     if not result.ok or result.plan is None:
         click.echo(f"rtc: build failed: {summarize(result.all_diagnostics)}; {out_name}/ left unchanged", err=True)
         sys.exit(EXIT_FINDINGS)

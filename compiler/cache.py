@@ -1,0 +1,220 @@
+"""The build cache: a target whose inputs did not change is not rendered again.
+
+A target's render (its TargetRender: files, diagnostics, objects, whatever
+later stages add to it) depends only on
+  - the files its evaluation read (the import closure, by content hash) and
+    the import candidates that did not exist (creating one would change what
+    an import resolves to),
+  - the target's name and entry file,
+  - the compiler: its source and data files, the installed distributions'
+    versions, the Python version, rtc.toml, and the engine.
+The last group is one fingerprint per build. An entry is used only when all of
+it matches; a missing, stale, truncated or otherwise broken entry is ignored,
+never trusted, and replaced by the next store.
+
+Layout: .rtc-cache/<target>.<engine>.entry beside out/ (never inside it),
+each one file written atomically: a JSON header line, then the pickled
+render, whose SHA-256 the header records. Renders with errors are not cached,
+so error messages always come from a fresh evaluation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import pickle
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from compiler.project import CONFIG_NAME, Project
+from compiler.targets import Target
+
+if TYPE_CHECKING:
+    from compiler.pipeline import TargetRender
+
+CACHE_DIR_NAME = ".rtc-cache"
+_FORMAT = 1
+_SUFFIX = ".entry"
+# Read by the stages besides the import closure; their bytes are part of the fingerprint.
+PROJECT_INPUTS = (CONFIG_NAME,)
+
+
+def _compiler_files() -> list[Path]:
+    package = Path(__file__).resolve().parent
+    return sorted(
+        path
+        for path in package.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo")
+    )
+
+
+def _installed_distributions() -> list[str]:
+    """Name and version of every installed distribution ("rjsonnet-0.5.6.dist-info"):
+    any upgrade invalidates the cache. Listing the folders is far cheaper than
+    importlib.metadata, and a no-op build should start fast."""
+    found: set[str] = set()
+    for entry in sys.path:
+        with contextlib.suppress(OSError):
+            found.update(name for name in os.listdir(entry or ".") if name.endswith((".dist-info", ".egg-info")))
+    return sorted(found)
+
+
+def fingerprint(project: Project, engine_name: str) -> str:
+    """Everything besides the import closure that a render depends on."""
+    digest = hashlib.sha256()
+    digest.update(f"rtc-cache {_FORMAT}\0engine {engine_name}\0python {sys.version}\0".encode())
+    package = Path(__file__).resolve().parent
+    for path in _compiler_files():
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for distribution in _installed_distributions():
+        digest.update(distribution.encode() + b"\0")
+    for name in PROJECT_INPUTS:
+        path = project.root / name
+        content = path.read_bytes() if path.is_file() else b"<absent>"
+        digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
+    return digest.hexdigest()
+
+
+@dataclass
+class _SourceState:
+    """What the files of the repository hold now, read at most once per build."""
+
+    root: Path
+    hashes: dict[str, str | None] = field(default_factory=dict)
+
+    def sha256(self, rel: str) -> str | None:
+        if rel not in self.hashes:
+            path = self.root / rel
+            if path.is_symlink() or not path.is_file():
+                self.hashes[rel] = None
+            else:
+                try:
+                    self.hashes[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+                except OSError:
+                    self.hashes[rel] = None
+        return self.hashes[rel]
+
+    def exists(self, rel: str) -> bool:
+        path = self.root / rel
+        return path.is_file() or path.is_symlink()
+
+
+@dataclass
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+    stored: int = 0
+
+
+class BuildCache:
+    """Cached renders of one project with one engine and compiler."""
+
+    def __init__(self, project: Project, engine_name: str, directory: Path | None = None) -> None:
+        self.project = project
+        self.engine_name = engine_name
+        self.directory = directory or project.root / CACHE_DIR_NAME
+        self.fingerprint = fingerprint(project, engine_name)
+        self.stats = CacheStats()
+        self._sources = _SourceState(project.root)
+
+    def _path(self, target: Target) -> Path:
+        return self.directory / f"{target.name}.{self.engine_name}{_SUFFIX}"
+
+    def lookup(self, target: Target) -> TargetRender | None:
+        """The cached render of `target`, if every input is as it was."""
+        render = self._read(target)
+        if render is None:
+            self.stats.misses += 1
+        else:
+            self.stats.hits += 1
+        return render
+
+    def _read(self, target: Target) -> TargetRender | None:
+        from compiler.pipeline import TargetRender
+
+        try:
+            data = self._path(target).read_bytes()
+            newline = data.index(b"\n")
+            header = json.loads(data[:newline])
+            payload = data[newline + 1 :]
+            if not (
+                isinstance(header, dict)
+                and header.get("format") == _FORMAT
+                and header.get("fingerprint") == self.fingerprint
+                and header.get("target") == target.name
+                and header.get("entry") == target.entry
+                and self._inputs_unchanged(header.get("imports"), header.get("absent"))
+                and header.get("payload") == hashlib.sha256(payload).hexdigest()
+            ):
+                return None
+            render = pickle.loads(payload)
+        except Exception:  # a broken entry of any kind is ignored
+            return None
+        if not isinstance(render, TargetRender) or render.target != target:
+            return None
+        render.from_cache = True
+        return render
+
+    def _inputs_unchanged(self, imports: object, absent: object) -> bool:
+        if not isinstance(imports, dict) or not imports or not isinstance(absent, list):
+            return False
+        for rel, recorded in imports.items():
+            if not isinstance(rel, str) or self._sources.sha256(rel) != recorded:
+                return False
+        return not any(not isinstance(rel, str) or self._sources.exists(rel) for rel in absent)
+
+    def store(self, render: TargetRender) -> None:
+        """Remember a successful render; failures to write are not errors (the cache is an optimization)."""
+        if not render.ok or not render.imports:
+            return
+        # Record the closure as it is on disk now: an edit made while the target
+        # was evaluating then shows up as a change at the next build.
+        for rel, recorded in render.imports.items():
+            if self._sources.sha256(rel) != recorded:
+                return
+        try:
+            payload = pickle.dumps(render, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            return
+        header = {
+            "format": _FORMAT,
+            "fingerprint": self.fingerprint,
+            "target": render.target.name,
+            "entry": render.target.entry,
+            "imports": render.imports,
+            "absent": list(render.absent),
+            "payload": hashlib.sha256(payload).hexdigest(),
+        }
+        data = json.dumps(header, sort_keys=True).encode() + b"\n" + payload
+        with contextlib.suppress(OSError):
+            self._write_atomically(self._path(render.target), data)
+            self.stats.stored += 1
+
+    def _write_atomically(self, path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=_SUFFIX)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(temp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+
+    def prune(self, targets: list[Target]) -> None:
+        """Delete entries of this engine for targets that no longer exist, and stray temp files."""
+        keep = {self._path(t).name for t in targets}
+        if not self.directory.is_dir():
+            return
+        for path in self.directory.iterdir():
+            stale = path.name.endswith(f".{self.engine_name}{_SUFFIX}") and path.name not in keep
+            if stale or path.name.startswith(".tmp-"):
+                with contextlib.suppress(OSError):
+                    path.unlink()
