@@ -219,9 +219,45 @@ def _engine_diagnostic(text: str, importer: HermeticImporter, entry: str, target
         return error("E104", f"import refused: {reason}", span=span, target=target)
     message, spans = parse_engine_error(text)
     code = "E101" if message.startswith("syntax error") else "E102"
-    span = primary_span(spans) or SourceSpan(entry)
+    hint = None
+    missing = _NO_SUCH_FIELD.match(message)
+    if missing and not spans:
+        # jrsonnet names no place for a missing field (and std.trim, std.isNull, ... are
+        # missing fields of std there): find where the source asks for it.
+        spans, hint = _locate_field(missing.group(1), importer.texts)
+    # A syntax error is where the parser stopped, even inside the library.
+    span = (spans[0] if code == "E101" and spans else primary_span(spans)) or SourceSpan(entry)
     related = tuple(s for s in spans if s != span)[:4]
-    return error(code, message, span=span, target=target, related=related)
+    return error(code, message, span=span, target=target, related=related, hint=hint)
+
+
+_NO_SUCH_FIELD = re.compile(r"no such field: (\w+)")
+
+
+def _locate_field(name: str, texts: dict[str, str]) -> tuple[list[SourceSpan], str | None]:
+    """Where `std.<name>`, else `.<name>`, is written in the files read (user files first)."""
+    for pattern, hint in (
+        (
+            re.compile(r"\bstd\s*\.\s*" + re.escape(name) + r"\b"),
+            f"the rjsonnet engine (jrsonnet) has no std.{name}; write it without, or build with --engine gojsonnet",
+        ),
+        (
+            re.compile(r"\.\s*" + re.escape(name) + r"\b|\[\s*['\"]" + re.escape(name) + r"['\"]\s*\]"),
+            None,
+        ),
+    ):
+        found = [
+            SourceSpan(path, number, match.start() + 1)
+            for path, text in texts.items()
+            for number, line in enumerate(text.splitlines(), start=1)
+            if not line.lstrip().startswith("//")
+            for match in [pattern.search(line)]
+            if match
+        ]
+        if found:
+            found.sort(key=lambda s: (s.file.startswith(LIBRARY_PREFIX), s.file, s.line))
+            return found, hint
+    return [], None
 
 
 def read_source_text(project: Project, rel_path: str) -> str | None:
