@@ -408,17 +408,25 @@ rtc.cluster {{
 # ---------------------------------------------------------------- Kapitan
 
 
-def kapitan_target(cluster: str) -> str:
-    return f"""parameters:
+KAPITAN_CLASS = """# How every cluster compiles: its overlay's objects, one YAML file each.
+parameters:
   kapitan:
-    vars:
-      target: {cluster}
     compile:
       - output_path: .
         input_type: jsonnet
         output_type: yaml
         input_paths:
-          - kapitan/components/{cluster}.jsonnet
+          - kapitan/components/${kapitan:vars:target}.jsonnet
+"""
+
+
+def kapitan_target(cluster: str) -> str:
+    return f"""classes:
+  - rtc
+parameters:
+  kapitan:
+    vars:
+      target: {cluster}
 """
 
 
@@ -473,6 +481,8 @@ def write(scale: Scale, dest: Path) -> Workload:
     components = dest / "kapitan" / "components"
     targets.mkdir(parents=True)
     components.mkdir(parents=True)
+    (dest / "kapitan" / "inventory" / "classes").mkdir()
+    (dest / "kapitan" / "inventory" / "classes" / "rtc.yml").write_text(KAPITAN_CLASS, encoding="utf-8")
     names = []
     for cluster in range(scale.clusters):
         name = cluster_name(cluster)

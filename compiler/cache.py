@@ -13,14 +13,17 @@ it matches; a missing, stale, truncated or otherwise broken entry is ignored,
 never trusted, and replaced by the next store.
 
 Layout: .rtc-cache/<target>.<engine>.entry beside out/ (never inside it),
-each one file written atomically: a JSON header line, then the pickled
-render, whose SHA-256 the header records. Renders with errors are not cached,
-so error messages always come from a fresh evaluation.
+each one file written atomically: a JSON header line, then the pickled render
+without its objects, then the pickled objects (its `cluster`); the header
+records the SHA-256 of both. `rtc build` needs only the first part, so a
+no-op build does not pay for loading thousands of objects. Renders with
+errors are not cached, so error messages always come from a fresh evaluation.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -38,7 +41,7 @@ if TYPE_CHECKING:
     from compiler.pipeline import TargetRender
 
 CACHE_DIR_NAME = ".rtc-cache"
-_FORMAT = 1
+_FORMAT = 2
 _SUFFIX = ".entry"
 # Read by the stages besides the import closure; their bytes are part of the fingerprint.
 PROJECT_INPUTS = (CONFIG_NAME,)
@@ -126,23 +129,24 @@ class BuildCache:
     def _path(self, target: Target) -> Path:
         return self.directory / f"{target.name}.{self.engine_name}{_SUFFIX}"
 
-    def lookup(self, target: Target) -> TargetRender | None:
-        """The cached render of `target`, if every input is as it was."""
-        render = self._read(target)
+    def lookup(self, target: Target, *, with_objects: bool = True) -> TargetRender | None:
+        """The cached render of `target`, if every input is as it was; without
+        `with_objects`, its `cluster` is left out (None)."""
+        render = self._read(target, with_objects)
         if render is None:
             self.stats.misses += 1
         else:
             self.stats.hits += 1
         return render
 
-    def _read(self, target: Target) -> TargetRender | None:
+    def _read(self, target: Target, with_objects: bool) -> TargetRender | None:
+        from compiler.model import ClusterRender
         from compiler.pipeline import TargetRender
 
         try:
             data = self._path(target).read_bytes()
             newline = data.index(b"\n")
             header = json.loads(data[:newline])
-            payload = data[newline + 1 :]
             if not (
                 isinstance(header, dict)
                 and header.get("format") == _FORMAT
@@ -150,13 +154,23 @@ class BuildCache:
                 and header.get("target") == target.name
                 and header.get("entry") == target.entry
                 and self._inputs_unchanged(header.get("imports"), header.get("absent"))
-                and header.get("payload") == hashlib.sha256(payload).hexdigest()
             ):
                 return None
-            render = pickle.loads(payload)
+            split = newline + 1 + int(header["render_size"])
+            render_blob, objects_blob = data[newline + 1 : split], data[split:]
+            if header.get("render") != hashlib.sha256(render_blob).hexdigest():
+                return None
+            render = pickle.loads(render_blob)
+            if not isinstance(render, TargetRender) or render.target != target:
+                return None
+            if with_objects:
+                if header.get("objects") != hashlib.sha256(objects_blob).hexdigest():
+                    return None
+                cluster = pickle.loads(objects_blob)
+                if not isinstance(cluster, ClusterRender) or cluster.cluster != target.name:
+                    return None
+                render.cluster = cluster
         except Exception:  # a broken entry of any kind is ignored
-            return None
-        if not isinstance(render, TargetRender) or render.target != target:
             return None
         render.from_cache = True
         return render
@@ -178,8 +192,11 @@ class BuildCache:
         for rel, recorded in render.imports.items():
             if self._sources.sha256(rel) != recorded:
                 return
+        if render.cluster is None:
+            return  # the objects are part of the render: never cache a render without them
         try:
-            payload = pickle.dumps(render, protocol=pickle.HIGHEST_PROTOCOL)
+            render_blob = pickle.dumps(dataclasses.replace(render, cluster=None), protocol=pickle.HIGHEST_PROTOCOL)
+            objects_blob = pickle.dumps(render.cluster, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:
             return
         header = {
@@ -189,9 +206,11 @@ class BuildCache:
             "entry": render.target.entry,
             "imports": render.imports,
             "absent": list(render.absent),
-            "payload": hashlib.sha256(payload).hexdigest(),
+            "render": hashlib.sha256(render_blob).hexdigest(),
+            "render_size": len(render_blob),
+            "objects": hashlib.sha256(objects_blob).hexdigest(),
         }
-        data = json.dumps(header, sort_keys=True).encode() + b"\n" + payload
+        data = json.dumps(header, sort_keys=True).encode() + b"\n" + render_blob + objects_blob
         with contextlib.suppress(OSError):
             self._write_atomically(self._path(render.target), data)
             self.stats.stored += 1

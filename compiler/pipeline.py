@@ -32,7 +32,10 @@ from compiler.targets import Target, select
 @dataclass
 class TargetRender:
     target: Target
+    # None after a build asked not to keep the objects (`rtc build` needs only files and
+    # diagnostics; keeping 20 000 objects' data costs memory and time).
     cluster: ClusterRender | None = None
+    object_count: int = 0
     files: dict[str, bytes] = field(default_factory=dict)
     imports: dict[str, str] = field(default_factory=dict)
     # Import candidates that did not exist; with `imports`, what the cache checks.
@@ -87,6 +90,7 @@ def render_target(project: Project, target: Target, engine_name: str, *, collect
         result.diagnostics.extend(problems)
         if cluster is not None and not has_errors(problems):
             result.cluster = cluster
+            result.object_count = len(cluster.objects)
             result.files = emit_cluster(cluster)
     result.seconds = time.perf_counter() - started
     return result
@@ -96,9 +100,13 @@ def default_jobs(target_count: int) -> int:
     return max(1, min(target_count, os.cpu_count() or 1))
 
 
-def _render_in_worker(project: Project, engine_name: str, target: Target) -> TargetRender:
+Finish = Callable[[TargetRender], TargetRender]
+
+
+def _render_in_worker(project: Project, engine_name: str, finish: Finish | None, target: Target) -> TargetRender:
     # The worker process exits after this target, which frees the engine's garbage.
-    return render_target(project, target, engine_name, collect_garbage=False)
+    render = render_target(project, target, engine_name, collect_garbage=False)
+    return finish(render) if finish else render
 
 
 def _crashed(target: Target, crash: workers.Crash) -> TargetRender:
@@ -114,11 +122,16 @@ def render_targets(
     engine_name: str,
     jobs: int,
     on_done: Callable[[TargetRender], None] | None = None,
+    finish: Finish | None = None,
 ) -> list[TargetRender]:
+    """Render the targets, in worker processes when jobs > 1. `finish` runs on each
+    render where it was made (in the worker), before it is handed back."""
     if jobs <= 1 or len(targets) <= 1 or not workers.fork_available():
         renders = []
         for target in targets:
             render = render_target(project, target, engine_name)
+            if finish:
+                render = finish(render)
             if on_done:
                 on_done(render)
             renders.append(render)
@@ -131,7 +144,7 @@ def render_targets(
             on_done(render)
         renders.append(render)
 
-    workers.run_forked(functools.partial(_render_in_worker, project, engine_name), targets, jobs, collect)
+    workers.run_forked(functools.partial(_render_in_worker, project, engine_name, finish), targets, jobs, collect)
     return renders
 
 
@@ -143,9 +156,12 @@ def build(
     jobs: int | None = None,
     on_done: Callable[[TargetRender], None] | None = None,
     use_cache: bool = True,
+    keep_objects: bool = True,
 ) -> BuildResult:
     """Render the selected targets and plan the change to out/ (nothing is written
-    there; the cache under .rtc-cache/ is updated unless `use_cache` is off)."""
+    there; the cache under .rtc-cache/ is updated unless `use_cache` is off).
+    With `keep_objects` off, renders come back without their `cluster` (files,
+    diagnostics and counts only): far less to load, copy and keep at scale."""
     result = BuildResult()
     targets, problems = select(project, target_names)
     result.targets = targets
@@ -154,17 +170,22 @@ def build(
         return result
     engine = engine_name or project.engine
     cache = result.cache = BuildCache(project, engine) if use_cache else None
-    cached = {t: r for t in targets if cache and (r := cache.lookup(t)) is not None}
+    cached = {t: r for t in targets if cache and (r := cache.lookup(t, with_objects=keep_objects)) is not None}
     for render in cached.values():
         if on_done:
             on_done(render)
     stale = [t for t in targets if t not in cached]
-    fresh = render_targets(project, stale, engine, jobs or default_jobs(len(stale)), on_done)
-    if cache:
-        for render in fresh:
+
+    def finish(render: TargetRender) -> TargetRender:
+        if cache:
             cache.store(render)
-        if not target_names:
-            cache.prune(targets)
+        if not keep_objects:
+            render.cluster = None
+        return render
+
+    fresh = render_targets(project, stale, engine, jobs or default_jobs(len(stale)), on_done, finish)
+    if cache and not target_names:
+        cache.prune(targets)
     by_target = {**cached, **{r.target: r for r in fresh}}
     result.renders = [by_target[t] for t in targets]
     if result.ok:

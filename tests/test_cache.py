@@ -130,19 +130,28 @@ def test_failed_targets_are_not_cached(repo: Path) -> None:
 
 
 def _corruptions(entry: bytes) -> dict[str, bytes]:
-    header, payload = entry.split(b"\n", 1)
+    header, body = entry.split(b"\n", 1)
     fields = json.loads(header)
+    size = fields["render_size"]
+    render, objects = body[:size], body[size:]
     wrong_type = pickle.dumps({"files": {}})
-    forged = dict(fields, payload=hashlib.sha256(wrong_type).hexdigest())
+    forged = dict(fields, render=hashlib.sha256(wrong_type).hexdigest(), render_size=len(wrong_type))
+
+    def flip(blob: bytes) -> bytes:
+        middle = len(blob) // 2
+        return blob[:middle] + bytes([blob[middle] ^ 0xFF]) + blob[middle + 1 :]
+
     return {
         "empty": b"",
         "truncated": entry[: len(entry) // 2],
-        "flipped payload byte": header + b"\n" + payload[:-10] + bytes([payload[-10] ^ 0xFF]) + payload[-9:],
-        "garbage header": b"{not json\n" + payload,
+        "flipped render byte": header + b"\n" + flip(render) + objects,
+        "flipped objects byte": header + b"\n" + render + flip(objects),
+        "objects missing": header + b"\n" + render,
+        "garbage header": b"{not json\n" + body,
         "header only": header + b"\n",
-        "other format": json.dumps(dict(fields, format=999)).encode() + b"\n" + payload,
-        "other imports": json.dumps(dict(fields, imports={"catalog/x": "0" * 64})).encode() + b"\n" + payload,
-        "not a render": json.dumps(forged).encode() + b"\n" + wrong_type,
+        "other format": json.dumps(dict(fields, format=999)).encode() + b"\n" + body,
+        "other imports": json.dumps(dict(fields, imports={"catalog/x": "0" * 64})).encode() + b"\n" + body,
+        "not a render": json.dumps(forged).encode() + b"\n" + wrong_type + objects,
         "binary noise": os.urandom(4096),
     }
 
@@ -157,6 +166,21 @@ def test_broken_entries_are_ignored_and_replaced(repo: Path) -> None:
         assert from_cache(result) == {"demo": False, "prod-airgap": True}, name
         assert result.files == reference.files, name
         assert from_cache(build_and_write(repo)) == {"demo": True, "prod-airgap": True}, name
+
+
+def test_a_build_that_keeps_no_objects_loads_only_files_and_diagnostics(repo: Path) -> None:
+    full = build_and_write(repo)
+    light = build(load_project(repo), keep_objects=False)
+    assert all(from_cache(light).values())
+    assert [r.cluster for r in light.renders] == [None, None]
+    assert (
+        [r.object_count for r in light.renders] == [8, 3] == [len(r.cluster.objects) for r in full.renders if r.cluster]
+    )
+    assert light.files == full.files
+    # The objects are still in the entries for a build that wants them.
+    again = build(load_project(repo))
+    assert all(from_cache(again).values())
+    assert [r.cluster for r in again.renders] == [r.cluster for r in full.renders]
 
 
 def test_a_target_copied_over_another_ones_entry_is_not_trusted(repo: Path) -> None:

@@ -84,7 +84,7 @@ def cli(ctx: click.Context, root: Path | None, engine: str | None, quiet: bool) 
 
 def report_progress(ctx: Context) -> object:
     def on_done(render: TargetRender) -> None:
-        count = len(render.cluster.objects) if render.cluster else 0
+        count = render.object_count
         status = f"{count} object{'s' * (count != 1)}" if render.ok else "failed"
         timing = "unchanged, from the cache" if render.from_cache else f"{render.seconds:.2f}s"
         ctx.info(f"{render.target.name}: {status} ({timing})")
@@ -93,7 +93,13 @@ def report_progress(ctx: Context) -> object:
 
 
 def run_build(
-    ctx: Context, project: Project, targets: tuple[str, ...], jobs: int | None, *, use_cache: bool = True
+    ctx: Context,
+    project: Project,
+    targets: tuple[str, ...],
+    jobs: int | None,
+    *,
+    use_cache: bool = True,
+    keep_objects: bool = True,
 ) -> BuildResult:
     try:
         result = build(
@@ -103,6 +109,7 @@ def run_build(
             jobs=jobs,
             on_done=report_progress(ctx),  # type: ignore[arg-type]
             use_cache=use_cache,
+            keep_objects=keep_objects,
         )
     except OutputError as exc:
         click.echo(f"rtc: error: {exc}", err=True)

@@ -52,7 +52,7 @@ def build_command(
     started = time.perf_counter()
     project = ctx.project()
     out_name = project.out_dir_name
-    result = run_build(ctx, project, targets, jobs, use_cache=not no_cache)
+    result = run_build(ctx, project, targets, jobs, use_cache=not no_cache, keep_objects=False)
     if not result.ok or result.plan is None:
         click.echo(f"rtc: build failed: {summarize(result.all_diagnostics)}; {out_name}/ left unchanged", err=True)
         sys.exit(EXIT_FINDINGS)
