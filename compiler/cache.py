@@ -144,32 +144,32 @@ class BuildCache:
         from compiler.pipeline import TargetRender
 
         try:
-            data = self._path(target).read_bytes()
-            newline = data.index(b"\n")
-            header = json.loads(data[:newline])
-            if not (
-                isinstance(header, dict)
-                and header.get("format") == _FORMAT
-                and header.get("fingerprint") == self.fingerprint
-                and header.get("target") == target.name
-                and header.get("entry") == target.entry
-                and self._inputs_unchanged(header.get("imports"), header.get("absent"))
-            ):
-                return None
-            split = newline + 1 + int(header["render_size"])
-            render_blob, objects_blob = data[newline + 1 : split], data[split:]
-            if header.get("render") != hashlib.sha256(render_blob).hexdigest():
-                return None
-            render = pickle.loads(render_blob)
-            if not isinstance(render, TargetRender) or render.target != target:
-                return None
-            if with_objects:
-                if header.get("objects") != hashlib.sha256(objects_blob).hexdigest():
+            with self._path(target).open("rb") as entry:
+                header = json.loads(entry.readline())
+                if not (
+                    isinstance(header, dict)
+                    and header.get("format") == _FORMAT
+                    and header.get("fingerprint") == self.fingerprint
+                    and header.get("target") == target.name
+                    and header.get("entry") == target.entry
+                    and self._inputs_unchanged(header.get("imports"), header.get("absent"))
+                ):
                     return None
-                cluster = pickle.loads(objects_blob)
-                if not isinstance(cluster, ClusterRender) or cluster.cluster != target.name:
+                render_blob = entry.read(int(header["render_size"]))
+                if header.get("render") != hashlib.sha256(render_blob).hexdigest():
                     return None
-                render.cluster = cluster
+                render = pickle.loads(render_blob)
+                if not isinstance(render, TargetRender) or render.target != target:
+                    return None
+                if with_objects:
+                    # Only a build that keeps the objects reads (and checks) this part.
+                    objects_blob = entry.read()
+                    if header.get("objects") != hashlib.sha256(objects_blob).hexdigest():
+                        return None
+                    cluster = pickle.loads(objects_blob)
+                    if not isinstance(cluster, ClusterRender) or cluster.cluster != target.name:
+                        return None
+                    render.cluster = cluster
         except Exception:  # a broken entry of any kind is ignored
             return None
         render.from_cache = True

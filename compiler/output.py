@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -90,18 +91,31 @@ def _walk_files(out_dir: Path) -> list[str]:
     found: list[str] = []
     if not out_dir.is_dir():
         return found
-    for dirpath, dirnames, filenames in os.walk(out_dir, followlinks=False):
-        base = Path(dirpath).relative_to(out_dir)
-        for name in filenames + [d for d in dirnames if (Path(dirpath) / d).is_symlink()]:
-            found.append((base / name).as_posix())
+    # os.path rather than pathlib: out/ of a large fleet holds tens of thousands of files.
+    top = str(out_dir)
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
+        base = os.path.relpath(dirpath, top)
+        prefix = "" if base == "." else base.replace(os.sep, "/") + "/"
+        links = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
+        found.extend(prefix + name for name in filenames + links)
     return sorted(found)
 
 
 def _read_current(out_dir: Path, rel: str) -> bytes | None:
-    path = out_dir / rel
-    if path.is_symlink() or not path.is_file():
+    """The bytes of a regular file; None for a missing file, a link or anything else."""
+    try:
+        # One open instead of lstat + stat + open; O_NONBLOCK so that a FIFO does not block.
+        fd = os.open(os.path.join(out_dir, rel), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
         return None
-    return path.read_bytes()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # a symbolic link
+            return None
+        raise
+    with open(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return f.read()
 
 
 def plan(out_dir: Path, desired: dict[str, bytes], clusters: set[str] | None) -> Plan:
