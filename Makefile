@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 TOOLS := $(CURDIR)/.tools/bin
 KUBECONFORM_VERSION := v0.7.0
 KUSTOMIZE_VERSION := v5.7.1
+ACTIONLINT_VERSION := v1.7.12
 # make bench SCALES=small,medium,large (large: ~20 000 objects, several minutes)
 SCALES ?= small,medium
 KAPITAN_VENV := bench/work/kapitan-venv
@@ -26,15 +27,26 @@ $(TOOLS)/kubeconform:
 $(TOOLS)/kustomize:
 	GOBIN=$(TOOLS) GOFLAGS=-mod=mod go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 
-tools: $(TOOLS)/kubeconform $(TOOLS)/kustomize
+# Flux's own post-build substitution code (fluxcd/pkg/kustomize, as kustomize-controller
+# v1.9.4 pins it), wrapped in a small CLI for the tests (tests/tools/fluxsubst).
+$(TOOLS)/flux-substitute: tests/tools/fluxsubst/main.go tests/tools/fluxsubst/go.mod tests/tools/fluxsubst/go.sum
+	cd tests/tools/fluxsubst && go build -o $(TOOLS)/flux-substitute .
+
+$(TOOLS)/actionlint:
+	GOBIN=$(TOOLS) GOFLAGS=-mod=mod go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+tools: $(TOOLS)/kubeconform $(TOOLS)/kustomize $(TOOLS)/flux-substitute $(TOOLS)/actionlint
 
 ## build: render every cluster into out/
 build: $(STAMP)
 	$(BIN)/rtc build
+	$(BIN)/rtc docs
 
-## check: out/ is current, the code is lint- and type-clean
+## check: out/ is current and lint-clean, the generated docs (docs/catalog.md, docs/rules.md) are current,
+## the code is lint- and type-clean
 check: $(STAMP)
 	$(BIN)/rtc build --check
+	$(BIN)/rtc docs --check
 	$(BIN)/ruff check compiler tests
 	$(BIN)/ruff format --check compiler tests
 	$(BIN)/mypy
@@ -59,6 +71,10 @@ lint: $(STAMP)
 fmt: $(STAMP)
 	$(BIN)/ruff format compiler tests
 	$(BIN)/ruff check --fix compiler tests
+
+## docs: regenerate the generated docs (docs/catalog.md, docs/rules.md)
+docs: $(STAMP)
+	$(BIN)/rtc docs
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

@@ -51,7 +51,7 @@ def _measurements(name: str, results: dict[str, Any]) -> list[str]:
         ("Kapitan 0.36.3 `compile`, its defaults (C++ jsonnet, reclass, PyYAML)", "kapitan_default"),
     ]
     lines = [
-        f"### {name}: {workload['objects']} objects ({scale['runtimes']} runtimes, {scale['hardware']} hardware "
+        f"#### {name}: {workload['objects']} objects ({scale['runtimes']} runtimes, {scale['hardware']} hardware "
         f"profiles, {scale['clusters']} clusters of {scale['runtimes_per_cluster']} x "
         f"{scale['hardware_per_cluster']})",
         "",
@@ -87,7 +87,7 @@ def _last(values: Any) -> str:
 
 
 def _targets(by_scale: dict[str, dict[str, Any]]) -> list[str]:
-    lines = ["### Targets", "", "| target | workload | measured | limit | met |", "|---|---|---:|---:|---|"]
+    lines = ["#### Targets", "", "| target | workload | measured | limit | met |", "|---|---|---:|---:|---|"]
 
     def row(label: str, scale: str, value: float | None, limit: str, ok: bool | None, fmt: str = "{:.2f}") -> None:
         shown = "-" if value is None else fmt.format(value)

@@ -5,16 +5,19 @@ later stages add to it) depends only on
   - the files its evaluation read (the import closure, by content hash) and
     the import candidates that did not exist (creating one would change what
     an import resolves to),
+  - the other files and folders its stages read (TargetRender.inputs, e.g.
+    lint's overlays/<cluster>/services/),
   - the target's name and entry file,
   - the compiler: its source and data files, the installed distributions'
-    versions, the Python version, rtc.toml, and the engine.
+    versions, the Python version, rtc.toml, the engine, and whether lint ran
+    (a variant: renders with and without lint have separate entries).
 The last group is one fingerprint per build. An entry is used only when all of
 it matches; a missing, stale, truncated or otherwise broken entry is ignored,
 never trusted, and replaced by the next store.
 
-Layout: .rtc-cache/<target>.<engine>.entry beside out/ (never inside it),
+Layout: .rtc-cache/<target>.<engine>[.<variant>].entry beside out/ (never inside it),
 each one file written atomically: a JSON header line, then the pickled render
-without its objects, then the pickled objects (its `cluster`); the header
+without its objects, then the pickled objects (`cluster.objects`); the header
 records the SHA-256 of both. `rtc build` needs only the first part, so a
 no-op build does not pay for loading thousands of objects. Renders with
 errors are not cached, so error messages always come from a fresh evaluation.
@@ -41,7 +44,7 @@ if TYPE_CHECKING:
     from compiler.pipeline import TargetRender
 
 CACHE_DIR_NAME = ".rtc-cache"
-_FORMAT = 2
+_FORMAT = 4
 _SUFFIX = ".entry"
 # Read by the stages besides the import closure; their bytes are part of the fingerprint.
 PROJECT_INPUTS = (CONFIG_NAME,)
@@ -67,10 +70,27 @@ def _installed_distributions() -> list[str]:
     return sorted(found)
 
 
-def fingerprint(project: Project, engine_name: str) -> str:
+def folder_digest(folder: Path) -> str:
+    """One digest of a folder's whole content (names, links and file bytes), or
+    "<absent>": what a stage that reads a folder records in TargetRender.inputs."""
+    if folder.is_symlink() or not folder.is_dir():
+        return "<absent>"
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if path.is_symlink():
+            digest.update(f"link {rel} {os.readlink(path)}\0".encode())
+        elif path.is_file():
+            digest.update(f"file {rel}\0".encode() + hashlib.sha256(path.read_bytes()).digest())
+        else:
+            digest.update(f"dir {rel}\0".encode())
+    return digest.hexdigest()
+
+
+def fingerprint(project: Project, engine_name: str, variant: str = "") -> str:
     """Everything besides the import closure that a render depends on."""
     digest = hashlib.sha256()
-    digest.update(f"rtc-cache {_FORMAT}\0engine {engine_name}\0python {sys.version}\0".encode())
+    digest.update(f"rtc-cache {_FORMAT}\0engine {engine_name}\0{variant}\0python {sys.version}\0".encode())
     package = Path(__file__).resolve().parent
     for path in _compiler_files():
         digest.update(path.relative_to(package).as_posix().encode() + b"\0")
@@ -107,6 +127,17 @@ class _SourceState:
         path = self.root / rel
         return path.is_file() or path.is_symlink()
 
+    def input_digest(self, rel: str) -> str | None:
+        """A recorded input's digest now: folders (ending in "/") as folder_digest, files by content."""
+        if not rel.endswith("/"):
+            return self.sha256(rel)
+        if rel not in self.hashes:
+            try:
+                self.hashes[rel] = folder_digest(self.root / rel)
+            except OSError:
+                self.hashes[rel] = None
+        return self.hashes[rel]
+
 
 @dataclass
 class CacheStats:
@@ -118,20 +149,21 @@ class CacheStats:
 class BuildCache:
     """Cached renders of one project with one engine and compiler."""
 
-    def __init__(self, project: Project, engine_name: str, directory: Path | None = None) -> None:
+    def __init__(self, project: Project, engine_name: str, *, variant: str = "", directory: Path | None = None) -> None:
         self.project = project
         self.engine_name = engine_name
         self.directory = directory or project.root / CACHE_DIR_NAME
-        self.fingerprint = fingerprint(project, engine_name)
+        self.fingerprint = fingerprint(project, engine_name, variant)
+        self._suffix = f".{engine_name}{'.' + variant if variant else ''}{_SUFFIX}"
         self.stats = CacheStats()
         self._sources = _SourceState(project.root)
 
     def _path(self, target: Target) -> Path:
-        return self.directory / f"{target.name}.{self.engine_name}{_SUFFIX}"
+        return self.directory / f"{target.name}{self._suffix}"
 
     def lookup(self, target: Target, *, with_objects: bool = True) -> TargetRender | None:
         """The cached render of `target`, if every input is as it was; without
-        `with_objects`, its `cluster` is left out (None)."""
+        `with_objects`, its `cluster.objects` is left empty."""
         render = self._read(target, with_objects)
         if render is None:
             self.stats.misses += 1
@@ -140,7 +172,6 @@ class BuildCache:
         return render
 
     def _read(self, target: Target, with_objects: bool) -> TargetRender | None:
-        from compiler.model import ClusterRender
         from compiler.pipeline import TargetRender
 
         try:
@@ -152,7 +183,7 @@ class BuildCache:
                     and header.get("fingerprint") == self.fingerprint
                     and header.get("target") == target.name
                     and header.get("entry") == target.entry
-                    and self._inputs_unchanged(header.get("imports"), header.get("absent"))
+                    and self._inputs_unchanged(header.get("imports"), header.get("absent"), header.get("inputs"))
                 ):
                     return None
                 render_blob = entry.read(int(header["render_size"]))
@@ -166,20 +197,23 @@ class BuildCache:
                     objects_blob = entry.read()
                     if header.get("objects") != hashlib.sha256(objects_blob).hexdigest():
                         return None
-                    cluster = pickle.loads(objects_blob)
-                    if not isinstance(cluster, ClusterRender) or cluster.cluster != target.name:
+                    objects = pickle.loads(objects_blob)
+                    if not isinstance(objects, list) or render.cluster is None:
                         return None
-                    render.cluster = cluster
+                    render.cluster.objects = objects
         except Exception:  # a broken entry of any kind is ignored
             return None
         render.from_cache = True
         return render
 
-    def _inputs_unchanged(self, imports: object, absent: object) -> bool:
-        if not isinstance(imports, dict) or not imports or not isinstance(absent, list):
+    def _inputs_unchanged(self, imports: object, absent: object, inputs: object) -> bool:
+        if not (isinstance(imports, dict) and imports and isinstance(absent, list) and isinstance(inputs, dict)):
             return False
         for rel, recorded in imports.items():
             if not isinstance(rel, str) or self._sources.sha256(rel) != recorded:
+                return False
+        for rel, recorded in inputs.items():
+            if not isinstance(rel, str) or self._sources.input_digest(rel) != recorded:
                 return False
         return not any(not isinstance(rel, str) or self._sources.exists(rel) for rel in absent)
 
@@ -192,11 +226,15 @@ class BuildCache:
         for rel, recorded in render.imports.items():
             if self._sources.sha256(rel) != recorded:
                 return
+        for rel, recorded in render.inputs.items():
+            if self._sources.input_digest(rel) != recorded:
+                return
         if render.cluster is None:
             return  # the objects are part of the render: never cache a render without them
         try:
-            render_blob = pickle.dumps(dataclasses.replace(render, cluster=None), protocol=pickle.HIGHEST_PROTOCOL)
-            objects_blob = pickle.dumps(render.cluster, protocol=pickle.HIGHEST_PROTOCOL)
+            shell = dataclasses.replace(render, cluster=dataclasses.replace(render.cluster, objects=[]))
+            render_blob = pickle.dumps(shell, protocol=pickle.HIGHEST_PROTOCOL)
+            objects_blob = pickle.dumps(render.cluster.objects, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:
             return
         header = {
@@ -206,6 +244,7 @@ class BuildCache:
             "entry": render.target.entry,
             "imports": render.imports,
             "absent": list(render.absent),
+            "inputs": render.inputs,
             "render": hashlib.sha256(render_blob).hexdigest(),
             "render_size": len(render_blob),
             "objects": hashlib.sha256(objects_blob).hexdigest(),
@@ -216,7 +255,10 @@ class BuildCache:
             self.stats.stored += 1
 
     def _write_atomically(self, path: Path, data: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.is_dir():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Like .pytest_cache: the folder ignores itself in any Git repository.
+            (path.parent / ".gitignore").write_text("# rtc's build cache: never commit it\n*\n", encoding="utf-8")
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=_SUFFIX)
         try:
             with os.fdopen(fd, "wb") as out:
@@ -228,12 +270,12 @@ class BuildCache:
             raise
 
     def prune(self, targets: list[Target]) -> None:
-        """Delete entries of this engine for targets that no longer exist, and stray temp files."""
+        """Delete entries of this engine and variant for targets that no longer exist, and stray temp files."""
         keep = {self._path(t).name for t in targets}
         if not self.directory.is_dir():
             return
         for path in self.directory.iterdir():
-            stale = path.name.endswith(f".{self.engine_name}{_SUFFIX}") and path.name not in keep
+            stale = path.name.endswith(self._suffix) and path.name not in keep
             if stale or path.name.startswith(".tmp-"):
                 with contextlib.suppress(OSError):
                     path.unlink()

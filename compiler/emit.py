@@ -63,12 +63,12 @@ def emit_cluster(render: ClusterRender) -> dict[str, bytes]:
     for obj in render.objects:
         name = output_file_name(obj.kind, obj.name, obj.namespace)
         obj.out_path = f"{render.cluster}/{name}"
-        files[obj.out_path] = document(obj.body, obj.layers.files())
+        files[obj.out_path] = document(obj.body, obj.sources)
         resources.append(name)
     kustomization = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "resources": sorted(resources),
     }
-    files[f"{render.cluster}/{KUSTOMIZATION}"] = document(kustomization, (render.entry,))
+    files[f"{render.cluster}/{KUSTOMIZATION}"] = document(kustomization, render.sources)
     return dict(sorted(files.items()))

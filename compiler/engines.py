@@ -9,6 +9,7 @@ give byte-identical output on it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -70,9 +71,16 @@ class RJsonnet:
         )
 
     def evaluate_snippet(self, filename: str, source: str, *, import_callback: ImportCallback, max_stack: int) -> str:
+        # jrsonnet resolves the snippet's own imports from the working directory
+        # (an absolute path), not from `filename`'s folder as go-jsonnet does.
+        cwd, folder = os.getcwd(), os.path.dirname(filename) or "."
+
+        def from_snippet(base: str, rel: str) -> tuple[str, str]:
+            return import_callback(folder if os.path.normpath(base) == cwd else base, rel)
+
         return self._run(
             lambda: self._module.evaluate_snippet(
-                filename, source, import_callback=import_callback, max_stack=max_stack, gc=False
+                filename, source, import_callback=from_snippet, max_stack=max_stack, gc=False
             )
         )
 

@@ -36,7 +36,7 @@ def name_problem(name: object, *, label: bool = False) -> str | None:
     if len(name) > limit:
         return f"is {len(name)} characters long; the limit is {limit}"
     pattern = _DNS1123_LABEL if label else _DNS1123_SUBDOMAIN
-    if not pattern.match(name):
+    if not pattern.fullmatch(name):
         kind = "DNS-1123 label" if label else "DNS-1123 subdomain"
         allowed = "lower-case letters, digits and '-'" if label else "lower-case letters, digits, '-' and '.'"
         return f"is not a valid {kind} ({allowed}, starting and ending with a letter or digit)"
@@ -90,7 +90,24 @@ def normalize(target: Target, data: Any, imports: dict[str, str]) -> tuple[Clust
             )
         ]
 
-    render = ClusterRender(cluster=target.name, platform=platform, entry=target.entry)
+    registries = cluster_data.get("allowedRegistries")
+    if registries is not None and not (
+        isinstance(registries, list) and all(isinstance(r, str) and r for r in registries)
+    ):
+        return None, [
+            error(
+                "E208",
+                f"allowedRegistries of cluster {target.name!r} must be a list of registry hosts or prefixes",
+                span=entry_span,
+                target=target.name,
+            )
+        ]
+    render = ClusterRender(
+        cluster=target.name,
+        platform=platform,
+        entry=target.entry,
+        allowed_registries=tuple(registries) if registries is not None else None,
+    )
     diagnostics: list[Diagnostic] = []
     for index, item in enumerate(objects):
         obj, problems = _object(target, platform, index, item, imports)
@@ -128,6 +145,8 @@ def _object(
             )
     body = item["object"]
     requirements = item.get("requirements") or {}
+    suppressions = item.get("suppressions") or {}
+    resource_key = item.get("resourceKey")
     obj = RenderedObject(
         cluster=target.name,
         runtime=runtime,
@@ -135,8 +154,20 @@ def _object(
         body=body,
         layers=layers,
         requirements=requirements if isinstance(requirements, dict) else {},
+        suppressions=suppressions if isinstance(suppressions, dict) else {},
+        resource_key=resource_key if isinstance(resource_key, str) else None,
     )
     span = SourceSpan(layers.runtime)
+    if not isinstance(suppressions, dict):
+        diagnostics.append(
+            error(
+                "E209",
+                f"lintExceptions of runtime {runtime!r} must be an object of rule id: 'reason'",
+                span=span,
+                target=target.name,
+                object=obj.label,
+            )
+        )
     for field_name in ("apiVersion", "kind"):
         if not isinstance(body.get(field_name), str) or not body.get(field_name):
             diagnostics.append(

@@ -1,4 +1,4 @@
-"""The build pipeline: targets -> evaluate -> normalize -> emit -> plan/apply.
+"""The build pipeline: targets -> evaluate -> normalize -> validate -> emit -> lint -> plan/apply.
 
 Each stage returns data and diagnostics; nothing here prints. Targets are
 independent, so they render in worker processes (compiler/workers.py, one
@@ -10,6 +10,7 @@ instead: the whole TargetRender, so every stage's result is reused.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import time
@@ -17,29 +18,36 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from compiler import workers
-from compiler.cache import BuildCache
+from compiler.cache import BuildCache, folder_digest
+from compiler.delivery import render_delivery
 from compiler.diagnostics import Diagnostic, SourceSpan, error, has_errors
 from compiler.emit import emit_cluster
 from compiler.engines import get_engine
 from compiler.evaluate import evaluate_entry
+from compiler.gitops import read_cluster_delivery
+from compiler.lint_inputs import lint_cluster, services_dir
 from compiler.model import ClusterRender
 from compiler.normalize import normalize
 from compiler.output import Plan, plan
-from compiler.project import Project
-from compiler.targets import Target, select
+from compiler.project import CONFIG_NAME, Project
+from compiler.targets import DELIVERY_FOLDERS, Target, discover, select
+from compiler.validation import default_validator
+from compiler.validation.rendered import validate_cluster
 
 
 @dataclass
 class TargetRender:
     target: Target
-    # None after a build asked not to keep the objects (`rtc build` needs only files and
-    # diagnostics; keeping 20 000 objects' data costs memory and time).
+    # Without `keep_objects` (rtc build), cluster.objects is empty: see render().
     cluster: ClusterRender | None = None
     object_count: int = 0
     files: dict[str, bytes] = field(default_factory=dict)
     imports: dict[str, str] = field(default_factory=dict)
     # Import candidates that did not exist; with `imports`, what the cache checks.
     absent: list[str] = field(default_factory=list)
+    # Other files and folders (ending in "/") the stages read, with their digests:
+    # the cache checks these too. A stage that reads a new input records it here.
+    inputs: dict[str, str] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     seconds: float = 0.0
     from_cache: bool = False
@@ -76,8 +84,10 @@ class BuildResult:
         return dict(sorted(merged.items()))
 
 
-def render_target(project: Project, target: Target, engine_name: str, *, collect_garbage: bool = True) -> TargetRender:
-    """Evaluate, normalize and emit one cluster."""
+def render_target(
+    project: Project, target: Target, engine_name: str, lint: bool = True, *, collect_garbage: bool = True
+) -> TargetRender:
+    """Evaluate, normalize, validate, emit and lint one cluster."""
     started = time.perf_counter()
     result = TargetRender(target=target)
     engine = get_engine(engine_name, collect_garbage=collect_garbage)
@@ -89,9 +99,18 @@ def render_target(project: Project, target: Target, engine_name: str, *, collect
         cluster, problems = normalize(target, evaluated.data, evaluated.imports)
         result.diagnostics.extend(problems)
         if cluster is not None and not has_errors(problems):
-            result.cluster = cluster
-            result.object_count = len(cluster.objects)
-            result.files = emit_cluster(cluster)
+            invalid = validate_cluster(cluster, default_validator(), project.out_dir_name)
+            problems = read_cluster_delivery(project, target, evaluated.data, cluster)
+            result.diagnostics.extend(invalid + problems)
+            if not has_errors(invalid + problems):
+                result.cluster = cluster
+                result.object_count = len(cluster.objects)
+                result.files = emit_cluster(cluster)
+                if lint:
+                    # Lint also reads the cluster's services folder: an input for the cache.
+                    services = services_dir(project, target.name)
+                    result.inputs[services.relative_to(project.root).as_posix() + "/"] = folder_digest(services)
+                    result.diagnostics.extend(lint_cluster(project, cluster, result.files, evaluated.imports))
     result.seconds = time.perf_counter() - started
     return result
 
@@ -103,10 +122,12 @@ def default_jobs(target_count: int) -> int:
 Finish = Callable[[TargetRender], TargetRender]
 
 
-def _render_in_worker(project: Project, engine_name: str, finish: Finish | None, target: Target) -> TargetRender:
+def _render_in_worker(
+    project: Project, engine_name: str, lint: bool, finish: Finish | None, target: Target
+) -> TargetRender:
     # The worker process exits after this target, which frees the engine's garbage.
-    render = render_target(project, target, engine_name, collect_garbage=False)
-    return finish(render) if finish else render
+    result = render_target(project, target, engine_name, lint, collect_garbage=False)
+    return finish(result) if finish else result
 
 
 def _crashed(target: Target, crash: workers.Crash) -> TargetRender:
@@ -122,6 +143,7 @@ def render_targets(
     engine_name: str,
     jobs: int,
     on_done: Callable[[TargetRender], None] | None = None,
+    lint: bool = True,
     finish: Finish | None = None,
 ) -> list[TargetRender]:
     """Render the targets, in worker processes when jobs > 1. `finish` runs on each
@@ -129,7 +151,7 @@ def render_targets(
     if jobs <= 1 or len(targets) <= 1 or not workers.fork_available():
         renders = []
         for target in targets:
-            render = render_target(project, target, engine_name)
+            render = render_target(project, target, engine_name, lint)
             if finish:
                 render = finish(render)
             if on_done:
@@ -144,7 +166,8 @@ def render_targets(
             on_done(render)
         renders.append(render)
 
-    workers.run_forked(functools.partial(_render_in_worker, project, engine_name, finish), targets, jobs, collect)
+    worker = functools.partial(_render_in_worker, project, engine_name, lint, finish)
+    workers.run_forked(worker, targets, jobs, collect)
     return renders
 
 
@@ -155,13 +178,49 @@ def build(
     engine_name: str | None = None,
     jobs: int | None = None,
     on_done: Callable[[TargetRender], None] | None = None,
+    lint: bool = True,
     use_cache: bool = True,
     keep_objects: bool = True,
 ) -> BuildResult:
-    """Render the selected targets and plan the change to out/ (nothing is written
-    there; the cache under .rtc-cache/ is updated unless `use_cache` is off).
-    With `keep_objects` off, renders come back without their `cluster` (files,
-    diagnostics and counts only): far less to load, copy and keep at scale."""
+    """Render the selected targets and plan the change to out/ (nothing is written).
+
+    With `lint` (the default) every cluster is linted; a lint error fails the build.
+    See `render` for `use_cache` and `keep_objects`."""
+    result = render(
+        project,
+        target_names,
+        engine_name=engine_name,
+        jobs=jobs,
+        on_done=on_done,
+        lint=lint,
+        use_cache=use_cache,
+        keep_objects=keep_objects,
+    )
+    if result.ok:
+        # out/argocd/ and out/flux/ depend on every overlay: a --target build rewrites them too.
+        scope = {t.name for t in result.targets} | set(DELIVERY_FOLDERS) if target_names else None
+        result.plan = plan(project.out_dir, result.files, scope)
+    return result
+
+
+def render(
+    project: Project,
+    target_names: tuple[str, ...] = (),
+    *,
+    engine_name: str | None = None,
+    jobs: int | None = None,
+    on_done: Callable[[TargetRender], None] | None = None,
+    lint: bool = True,
+    use_cache: bool = True,
+    keep_objects: bool = True,
+) -> BuildResult:
+    """Render the selected targets and the GitOps folders; out/ is not read.
+
+    A target whose inputs did not change comes from the cache in .rtc-cache/
+    (updated unless `use_cache` is off). With `keep_objects` off, the renders'
+    `cluster.objects` come back empty (`object_count` says how many there
+    were): far less to load, copy and keep at scale, for callers that need
+    only files and diagnostics (rtc build)."""
     result = BuildResult()
     targets, problems = select(project, target_names)
     result.targets = targets
@@ -169,26 +228,40 @@ def build(
     if has_errors(problems):
         return result
     engine = engine_name or project.engine
-    cache = result.cache = BuildCache(project, engine) if use_cache else None
+    cache = result.cache = BuildCache(project, engine, variant="" if lint else "nolint") if use_cache else None
     cached = {t: r for t in targets if cache and (r := cache.lookup(t, with_objects=keep_objects)) is not None}
-    for render in cached.values():
+    for render_ in cached.values():
         if on_done:
-            on_done(render)
+            on_done(render_)
     stale = [t for t in targets if t not in cached]
 
-    def finish(render: TargetRender) -> TargetRender:
+    def finish(render_: TargetRender) -> TargetRender:
         if cache:
-            cache.store(render)
-        if not keep_objects:
-            render.cluster = None
-        return render
+            cache.store(render_)
+        if not keep_objects and render_.cluster is not None:
+            render_.cluster = dataclasses.replace(render_.cluster, objects=[])
+        return render_
 
-    fresh = render_targets(project, stale, engine, jobs or default_jobs(len(stale)), on_done, finish)
+    fresh = render_targets(project, stale, engine, jobs or default_jobs(len(stale)), on_done, lint, finish)
     if cache and not target_names:
         cache.prune(targets)
     by_target = {**cached, **{r.target: r for r in fresh}}
     result.renders = [by_target[t] for t in targets]
     if result.ok:
-        scope = {t.name for t in targets} if target_names else None
-        result.plan = plan(project.out_dir, result.files, scope)
+        clusters = [r.cluster for r in result.renders if r.cluster is not None]
+        folders, problems = render_delivery(project, discover(project)[0], clusters, engine)
+        result.diagnostics.extend(problems)
+        validator = default_validator()
+        for folder in folders:
+            invalid = validate_cluster(folder, validator, project.out_dir_name)
+            result.diagnostics.extend(invalid)
+            if not has_errors(invalid):
+                result.renders.append(delivery_render(folder))
     return result
+
+
+def delivery_render(folder: ClusterRender) -> TargetRender:
+    """A GitOps folder as a render of its own (no overlay: its files come from several)."""
+    return TargetRender(
+        target=Target(name=folder.cluster, entry=CONFIG_NAME), cluster=folder, files=emit_cluster(folder)
+    )

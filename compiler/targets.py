@@ -12,6 +12,9 @@ from compiler.project import Project
 OVERLAY_SUFFIX = ".jsonnet"
 # A cluster name becomes a folder under out/ and a Kubernetes label value: a DNS-1123 label.
 CLUSTER_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+# Folders of out/ that hold the GitOps objects (compiler/delivery.py), not a cluster.
+ARGOCD_FOLDER, FLUX_FOLDER = "argocd", "flux"
+DELIVERY_FOLDERS = (ARGOCD_FOLDER, FLUX_FOLDER)
 
 
 @dataclass(frozen=True, order=True)
@@ -39,6 +42,16 @@ def discover(project: Project) -> tuple[list[Target], list[Diagnostic]]:
                     span=SourceSpan(entry),
                     hint="a cluster name is lower-case letters, digits and '-', at most 63 characters, "
                     "starting and ending with a letter or digit",
+                )
+            )
+            continue
+        if name in DELIVERY_FOLDERS:
+            diagnostics.append(
+                error(
+                    "E004",
+                    f"a cluster cannot be named {name!r}: out/{name}/ holds the GitOps objects rtc generates",
+                    span=SourceSpan(entry),
+                    hint=f"rename the overlay (e.g. overlays/{name}-cluster.jsonnet)",
                 )
             )
             continue

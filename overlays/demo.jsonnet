@@ -8,4 +8,10 @@ rtc.cluster {
   name: 'demo',
   platform: rtc.platforms.alauda,
   deployments: rtc.everySupported(catalog, hardware),
+  // Synced by the platform team's Argo CD, where this cluster is registered as 'demo'.
+  gitops: rtc.argocd {
+    repoURL: 'https://git.example.com/platform/ai-runtime-catalog.git',
+    revision: 'main',
+    destination: { name: 'demo' },
+  },
 }

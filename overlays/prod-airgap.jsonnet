@@ -15,9 +15,17 @@ rtc.cluster {
     rtc.deploy(vllmAscend, ascend910b4),
     rtc.deploy(triton, cuda121),
   ],
+  // The only registry the cluster reaches; rtc lint (RTC202) refuses any other image.
+  allowedRegistries: ['registry.prod.internal/mirror'],
   patches: [
     rtc.patch.mirrorImages('registry.prod.internal/mirror'),
     rtc.patch.resources(rtc.resources(cpu=8, memory='32Gi')),
     rtc.patch.labels({ 'platform.internal/environment': 'production' }),
   ],
+  // Flux inside the air gap pulls the catalog from the internal Git mirror
+  // and applies it to its own cluster (no kubeconfig Secret needed).
+  gitops: rtc.flux {
+    repoURL: 'https://git.prod.internal/platform/ai-runtime-catalog.git',
+    revision: 'main',
+  },
 }

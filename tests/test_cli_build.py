@@ -16,11 +16,12 @@ def test_build_writes_every_cluster_and_is_then_current(repo: Path, rtc: RtcRunn
     first = rtc(repo, "build")
     assert first.code == 0, first.stderr
     assert "demo: 8 objects" in first.stderr
-    assert "wrote out/: 13 added, 0 changed, 0 removed, 0 unchanged" in first.stderr
+    # 11 runtime objects, 2 cluster kustomizations, 5 GitOps files (out/argocd/, out/flux/).
+    assert "wrote out/: 18 added, 0 changed, 0 removed, 0 unchanged" in first.stderr
     files = snapshot(repo / "out")
     assert snapshot(REPO / "out") == files, "the committed out/ is not what the catalog produces"
     check = rtc(repo, "build", "--check")
-    assert check.code == 0 and "out/ is current (13 files" in check.stderr
+    assert check.code == 0 and "out/ is current (18 files" in check.stderr
     again = rtc(repo, "build")
     assert again.code == 0 and "out/ is current" in again.stderr
     assert snapshot(repo / "out") == files

@@ -72,8 +72,13 @@ local parseImage(ref) =
     labels: {},
     annotations: {},
     variants: {},
-    // What an InferenceService using this runtime must provide (checked by rtc lint).
+    // What an InferenceService using this runtime must provide (checked by rtc lint, RTC803):
+    // { env: ['NAME'], annotations: { key: 'value' }, podSecurityContext: { fsGroup: 1000 } }.
     requirements: {},
+    // Lint findings this runtime accepts, each with the reason it cannot follow
+    // the rule: { RTC602: 'why' }. Written here, next to the runtime, so the
+    // exception is reviewed with it (docs/rules.md).
+    lintExceptions: {},
     spec: error 'runtime "%s" has no spec' % self.name,
   },
 
@@ -154,6 +159,11 @@ local parseImage(ref) =
     patches:: [],
     // Emit namespaced ServingRuntimes into this namespace instead of ClusterServingRuntimes.
     runtimeNamespace:: null,
+    // Registries (hosts or host/path prefixes) this cluster can pull from; null: any (rtc lint, RTC202).
+    allowedRegistries:: null,
+    // How out/<name>/ reaches the cluster: rtc.argocd { ... } or rtc.flux { ... };
+    // null writes no GitOps objects for this cluster (see docs/gitops.md).
+    gitops:: null,
 
     local scoped(obj) =
       if c.runtimeNamespace == null then obj
@@ -174,12 +184,16 @@ local parseImage(ref) =
     rtc: {
       cluster: c.name,
       platform: c.platform.name,
+      allowedRegistries: c.allowedRegistries,
+      gitops: c.gitops,
       objects: [
         {
           runtime: d.runtime.name,
           hardware: d.hardware.name,
           platform: c.platform.name,
           requirements: d.runtime.requirements,
+          suppressions: d.runtime.lintExceptions,
+          resourceKey: d.hardware.resourceKey,
           object: $.overlayStage(
             c.patches,
             $.platformStage(d.runtime, d.hardware, c.platform, $.hardwareStage(d.runtime, d.hardware, scoped($.runtimeStage(d.runtime))))
@@ -188,6 +202,40 @@ local parseImage(ref) =
         for d in c.deployments
       ],
     },
+  },
+
+  // ---------------------------------------------------------------- gitops
+  // Where a cluster's out/<name>/ is synced from and to. The compiler turns
+  // these into out/argocd/ and out/flux/ objects (docs/gitops.md). repoURL is
+  // the Git repository the engine clones; revision a branch, tag or commit.
+  //
+  // Argo CD: destination is { name: '<cluster registered in Argo CD>' } or
+  // { server: 'https://...' }. mode: 'applicationset' (one list-generator
+  // ApplicationSet per Argo CD namespace) or 'application' (an Application of
+  // its own); null takes rtc.toml's [gitops] argocd-mode.
+  argocd:: {
+    engine: 'argocd',
+    // Required (checked by the compiler, which can point at the overlay's line).
+    repoURL: null,
+    revision: 'main',
+    destination: null,
+    project: 'default',
+    namespace: 'argocd',
+    mode: null,
+  },
+
+  // Flux: kubeConfigSecret names the Secret (in `namespace`) holding the
+  // cluster's kubeconfig; null applies to the cluster Flux runs in. Clusters
+  // that share namespace, repoURL and revision share one GitRepository,
+  // named `source`.
+  flux:: {
+    engine: 'flux',
+    repoURL: null,  // required
+    revision: 'main',
+    kubeConfigSecret: null,
+    namespace: 'flux-system',
+    source: 'rtc',
+    interval: '10m',
   },
 
   platforms: {

@@ -4,8 +4,8 @@
 // Hardware requirements, and why:
 //   - Root: the Ascend driver and hardware abstraction layer that MindIE's
 //     daemon opens only work as root in this image, so the container has no
-//     securityContext and runs as the image's user (root). rtc's security
-//     rule carries the exception below.
+//     securityContext and runs as the image's user (root). The security rule
+//     (RTC602) carries the exception below, with that reason.
 //   - /dev/shm 8Gi in memory: MindIE's worker processes exchange tensors
 //     through shared memory; the runtime default of 64 MiB is far too small.
 //   - Management port: health endpoints live on the management plane, which
@@ -27,8 +27,17 @@ rtc.runtime {
   requirements: {
     annotations: { 'storage.kserve.io/readonly': 'false' },
   },
+  lintExceptions: {
+    RTC602: 'MindIE must run as root: the Ascend driver and hardware abstraction layer it opens work only '
+            + 'as root in this image (vendor guide, "User Privileges (Root Access)")',
+  },
   spec: {
-    supportedModelFormats: [{ name: 'transformers', version: '1' }],
+    // Selected by name: the platform writes the runtime's name into each
+    // InferenceService (spec.predictor.model.runtime). autoSelect: false is
+    // KServe's default too; it is written out so the intent is reviewable
+    // (RTC505) and so several runtimes for one format never compete in
+    // auto-selection without priorities (RTC504).
+    supportedModelFormats: [{ name: 'transformers', version: '1', autoSelect: false }],
     containers: [{
       name: rtc.kserveContainer,
       command: ['bash', '-c', importstr 'startup.sh', 'mindie'],

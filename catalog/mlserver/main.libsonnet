@@ -13,9 +13,14 @@ rtc.runtime {
   spec: {
     // Read by KServe's {{.Labels.modelClass}} placeholder in MLServer images.
     labels: { modelClass: 'mlserver_sklearn.SKLearnModel' },
+    // Selected by name: the platform writes the runtime's name into each
+    // InferenceService (spec.predictor.model.runtime). autoSelect: false is
+    // KServe's default too; it is written out so the intent is reviewable
+    // (RTC505) and so several runtimes for one format never compete in
+    // auto-selection without priorities (RTC504).
     supportedModelFormats: [
-      { name: 'mlflow', version: '1' },
-      { name: 'transformers', version: '1' },
+      { name: 'mlflow', version: '1', autoSelect: false },
+      { name: 'transformers', version: '1', autoSelect: false },
     ],
     containers: [{
       name: rtc.kserveContainer,

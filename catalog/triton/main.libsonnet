@@ -10,7 +10,12 @@ rtc.runtime {
   names: { 'nvidia-cuda-12.1': 'aml-triton-cuda-12' },
   displayNames: { 'nvidia-cuda-12.1': 'triton-cuda12-x86' },
   spec: {
-    supportedModelFormats: [{ name: 'triton', version: '1' }],
+    // Selected by name: the platform writes the runtime's name into each
+    // InferenceService (spec.predictor.model.runtime). autoSelect: false is
+    // KServe's default too; it is written out so the intent is reviewable
+    // (RTC505) and so several runtimes for one format never compete in
+    // auto-selection without priorities (RTC504).
+    supportedModelFormats: [{ name: 'triton', version: '1', autoSelect: false }],
     containers: [{
       name: rtc.kserveContainer,
       command: ['/bin/bash', '-c', importstr 'startup.sh', 'bash'],

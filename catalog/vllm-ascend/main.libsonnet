@@ -26,12 +26,18 @@ rtc.runtime {
     'helm.sh/resource-policy': 'keep',
   },
   requirements: {
-    env: ['HOME'],
+    // The vendor's table: HOME and USER must be set (here, in the runtime).
+    env: ['HOME', 'USER'],
     podSecurityContext: { fsGroup: 1000, supplementalGroups: [1000] },
   },
   spec: {
     protocolVersions: ['v2'],
-    supportedModelFormats: [{ name: 'transformers', version: '1' }],
+    // Selected by name: the platform writes the runtime's name into each
+    // InferenceService (spec.predictor.model.runtime). autoSelect: false is
+    // KServe's default too; it is written out so the intent is reviewable
+    // (RTC505) and so several runtimes for one format never compete in
+    // auto-selection without priorities (RTC504).
+    supportedModelFormats: [{ name: 'transformers', version: '1', autoSelect: false }],
     containers: [{
       name: rtc.kserveContainer,
       command: ['bash', '-c', (importstr 'catalog/lib/scripts/vllm-model-path.sh') + (importstr 'startup.sh'), 'bash'],

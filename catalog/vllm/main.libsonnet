@@ -12,7 +12,12 @@ rtc.runtime {
   },
   spec: {
     protocolVersions: ['v2'],
-    supportedModelFormats: [{ name: 'transformers', version: '1' }],
+    // Selected by name: the platform writes the runtime's name into each
+    // InferenceService (spec.predictor.model.runtime). autoSelect: false is
+    // KServe's default too; it is written out so the intent is reviewable
+    // (RTC505) and so several runtimes for one format never compete in
+    // auto-selection without priorities (RTC504).
+    supportedModelFormats: [{ name: 'transformers', version: '1', autoSelect: false }],
     containers: [{
       name: rtc.kserveContainer,
       command: ['bash', '-c', (importstr 'catalog/lib/scripts/vllm-model-path.sh') + (importstr 'startup.sh'), 'bash'],

@@ -14,8 +14,17 @@ rtc.runtime {
     // startup.sh exits when MODEL_FAMILY is empty; the runtime cannot guess it.
     env: ['MODEL_FAMILY'],
   },
+  lintExceptions: {
+    RTC602: 'validated only as the image user (root), as in the vendor guide; running as UID 1000 needs HOME '
+            + 'and XINFERENCE_HOME on writable paths and a validation run on the platform before this goes',
+  },
   spec: {
-    supportedModelFormats: [{ name: 'transformers', version: '1' }],
+    // Selected by name: the platform writes the runtime's name into each
+    // InferenceService (spec.predictor.model.runtime). autoSelect: false is
+    // KServe's default too; it is written out so the intent is reviewable
+    // (RTC505) and so several runtimes for one format never compete in
+    // auto-selection without priorities (RTC504).
+    supportedModelFormats: [{ name: 'transformers', version: '1', autoSelect: false }],
     containers: [{
       name: rtc.kserveContainer,
       command: ['bash', '-c', importstr 'startup.sh', 'bash'],

@@ -98,6 +98,7 @@ def run_build(
     targets: tuple[str, ...],
     jobs: int | None,
     *,
+    lint: bool = True,
     use_cache: bool = True,
     keep_objects: bool = True,
 ) -> BuildResult:
@@ -108,6 +109,7 @@ def run_build(
             engine_name=ctx.engine,
             jobs=jobs,
             on_done=report_progress(ctx),  # type: ignore[arg-type]
+            lint=lint,
             use_cache=use_cache,
             keep_objects=keep_objects,
         )

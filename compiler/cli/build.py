@@ -99,17 +99,25 @@ def build_command(
 def show_command(ctx: Context, target: str, runtimes: tuple[str, ...]) -> None:
     """Print a cluster's rendered YAML on stdout; nothing is written.
 
+    Lint findings do not stop it (`rtc lint` reports them), so a runtime
+    that fails lint can still be inspected.
+
     \b
     Examples:
       rtc show demo
       rtc show prod-airgap --runtime vllm
     """
     project = ctx.project()
-    result = run_build(ctx, project, (target,), 1)
+    result = run_build(ctx, project, (target,), 1, lint=False)
     if not result.ok:
         click.echo(f"rtc: {target} failed: {summarize(result.all_diagnostics)}", err=True)
         sys.exit(EXIT_FINDINGS)
-    objects = [obj for render in result.renders if render.cluster for obj in render.cluster.objects]
+    objects = [
+        obj
+        for render in result.renders
+        if render.cluster and render.target.name == target
+        for obj in render.cluster.objects
+    ]
     known = sorted({obj.runtime for obj in objects})
     for name in runtimes:
         if name not in known:
