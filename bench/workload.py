@@ -346,7 +346,8 @@ rtc.runtime {{
     }},
   }},
   spec: {{
-{spec_extra}    supportedModelFormats: [{{ name: 'transformers', version: '1' }}],
+{spec_extra}    // Selected by name: the platform writes the runtime's name into each InferenceService.
+    supportedModelFormats: [{{ name: 'transformers', version: '1', autoSelect: false }}],
     containers: [{{
       name: rtc.kserveContainer,
       command: ['bash', '-c', importstr 'startup.sh', 'bash'],
@@ -379,10 +380,27 @@ def overlay_file(scale: Scale, cluster: int) -> str:
         f"  import 'catalog/{runtime_name(i)}/main.libsonnet'," for i in cluster_runtimes(scale, cluster)
     )
     hardware = "\n".join(f"  import 'hardware/{p.name}.libsonnet'," for p in cluster_profiles(scale, cluster))
-    platform = "kserve" if cluster % 4 == 3 else "alauda"
+    platform = "alauda"  # the runtimes read Alauda annotations (rtc lint RTC402 elsewhere)
     namespace = "  runtimeNamespace:: 'ai-runtimes',\n" if cluster % 5 == 4 else ""
     environment = "production" if cluster % 3 else "staging"
-    mirror = f"    rtc.patch.mirrorImages('mirror.{name}.internal/cache'),\n" if cluster % 2 == 0 else ""
+    mirror = f"mirror.{name}.internal/cache"
+    if cluster % 2 == 0:
+        registries = f"  // The only registry the cluster reaches.\n  allowedRegistries: ['{mirror}'],\n"
+        patch = f"    rtc.patch.mirrorImages('{mirror}'),\n"
+    else:
+        registries = patch = ""
+    gitops = (
+        "  gitops: rtc.argocd {\n"
+        "    repoURL: 'https://git.example.com/platform/ai-runtime-catalog.git',\n"
+        "    revision: 'main',\n"
+        f"    destination: {{ name: '{name}' }},\n"
+        "  },\n"
+        if cluster % 3
+        else "  gitops: rtc.flux {\n"
+        "    repoURL: 'https://git.example.com/platform/ai-runtime-catalog.git',\n"
+        "    revision: 'main',\n"
+        "  },\n"
+    )
     return f"""// {name}: synthetic bench cluster ({environment}).
 local rtc = import 'catalog/lib/rtc.libsonnet';
 
@@ -397,11 +415,11 @@ rtc.cluster {{
   name: '{name}',
   platform: rtc.platforms.{platform},
 {namespace}  deployments: [rtc.deploy(rt, hw) for rt in runtimes for hw in hardware],
-  patches: [
-{mirror}    {MEMORY_LINE.format("32Gi")}
+{registries}  patches: [
+{patch}    {MEMORY_LINE.format("32Gi")}
     rtc.patch.labels({{ 'platform.internal/environment': '{environment}' }}),
   ],
-}}
+{gitops}}}
 """
 
 
