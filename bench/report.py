@@ -34,7 +34,8 @@ def _measurements(name: str, results: dict[str, Any]) -> list[str]:
         ("raw jrsonnet: gc off, 1 process per overlay, 1 at a time", "raw_rjsonnet_nogc_1proc"),
         (f"raw jrsonnet: gc off, 1 process per overlay, {machine['cores']} at a time", "raw_rjsonnet_nogc_parallel"),
         ("raw go-jsonnet: binding defaults, all overlays in 1 process", "raw_gojsonnet_default"),
-        ("`rtc build`, cold (no out/, no cache)", "rtc_build_cold"),
+        ("`rtc build`, first on a machine (no out/, no .rtc-cache/, empty user cache)", "rtc_build_first_on_machine"),
+        ("`rtc build`, cold (no out/, no .rtc-cache/; converted schemas in the user cache)", "rtc_build_cold"),
         ("`rtc build`, nothing changed", "rtc_build_noop"),
         (
             f"`rtc build`, one runtime edited ({_last(touched.get('targets_rendered'))} of "
