@@ -81,7 +81,9 @@ def run(command: list[str], cwd: Path, *, sample_memory: bool = False, env: dict
     """Run a command, timing it; with `sample_memory`, also its process tree's peak RSS
     (sampling costs CPU, so timed runs do not sample)."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, env=_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env or _ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     peak = [0]
     stop = threading.Event()
 
