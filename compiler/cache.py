@@ -8,8 +8,8 @@ later stages add to it) depends only on
   - the other files and folders its stages read (TargetRender.inputs, e.g.
     lint's overlays/<cluster>/services/),
   - the target's name and entry file,
-  - the compiler: its source and data files, the installed distributions'
-    versions, the Python version, rtc.toml, the engine, and whether lint ran
+  - the compiler: its source and data files (by name, size and modification
+    time), the installed distributions' versions, the Python version, rtc.toml, the engine, and whether lint ran
     (a variant: renders with and without lint have separate entries).
 The last group is one fingerprint per build. An entry is used only when all of
 it matches; a missing, stale, truncated or otherwise broken entry is ignored,
@@ -92,9 +92,11 @@ def fingerprint(project: Project, engine_name: str, variant: str = "") -> str:
     digest = hashlib.sha256()
     digest.update(f"rtc-cache {_FORMAT}\0engine {engine_name}\0{variant}\0python {sys.version}\0".encode())
     package = Path(__file__).resolve().parent
+    # By name, size and modification time, as Python's bytecode cache judges sources:
+    # reading the 5 MB of vendored CRDs on every build would cost a no-op build dearly.
     for path in _compiler_files():
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        info = path.stat()
+        digest.update(f"{path.relative_to(package).as_posix()}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
     for distribution in _installed_distributions():
         digest.update(distribution.encode() + b"\0")
     for name in PROJECT_INPUTS:
@@ -268,6 +270,36 @@ class BuildCache:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
             raise
+
+    def recall(self, name: str, key: str) -> object | None:
+        """A value remembered under `name` for `key` (and this fingerprint), or None."""
+        try:
+            with (self.directory / f"{name}{self._suffix[: -len(_SUFFIX)]}.memo").open("rb") as memo:
+                header = json.loads(memo.readline())
+                payload = memo.read()
+            if not (
+                isinstance(header, dict)
+                and header.get("format") == _FORMAT
+                and header.get("fingerprint") == self.fingerprint
+                and header.get("key") == key
+                and header.get("payload") == hashlib.sha256(payload).hexdigest()
+            ):
+                return None
+            value: object = pickle.loads(payload)
+        except Exception:  # a broken memo is ignored like a broken entry
+            return None
+        return value
+
+    def remember(self, name: str, key: str, value: object) -> None:
+        try:
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            return
+        header = {"format": _FORMAT, "fingerprint": self.fingerprint, "key": key}
+        header["payload"] = hashlib.sha256(payload).hexdigest()
+        data = json.dumps(header, sort_keys=True).encode() + b"\n" + payload
+        with contextlib.suppress(OSError):
+            self._write_atomically(self.directory / f"{name}{self._suffix[: -len(_SUFFIX)]}.memo", data)
 
     def prune(self, targets: list[Target]) -> None:
         """Delete entries of this engine and variant for targets that no longer exist, and stray temp files."""

@@ -14,10 +14,14 @@ import pytest
 
 from compiler import pipeline
 from compiler.cache import CACHE_DIR_NAME
+from compiler.diagnostics import Diagnostic
+from compiler.model import ClusterRender
 from compiler.output import apply
 from compiler.pipeline import BuildResult, build
 from compiler.project import load_project
 from compiler.targets import DELIVERY_FOLDERS
+from compiler.validation.rendered import validate_cluster
+from compiler.validation.validator import Validator
 from tests.conftest import copy_catalog, snapshot
 
 
@@ -35,7 +39,7 @@ def from_cache(result: BuildResult) -> dict[str, bool]:
 
 
 def entries(repo: Path) -> list[str]:
-    return sorted(p.name for p in (repo / CACHE_DIR_NAME).iterdir() if p.name != ".gitignore")
+    return sorted(p.name for p in (repo / CACHE_DIR_NAME).glob("*.entry"))
 
 
 def out_stats(root: Path) -> dict[str, tuple[int, int]]:
@@ -298,3 +302,28 @@ def test_incremental_builds_match_clean_builds_after_random_edits(tmp_path: Path
         shutil.copytree(incremental / "out", tmp_path / "previous-out")
         shutil.rmtree(clean)
     assert any(kind in kinds for kind in ("runtime", "script", "hardware", "overlay"))
+
+
+def test_gitops_folders_are_validated_again_only_when_their_files_change(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reference = build_and_write(repo)
+    validated: list[str] = []
+    real = validate_cluster
+
+    def counting(folder: ClusterRender, validator: Validator, out_dir_name: str) -> list[Diagnostic]:
+        validated.append(folder.cluster)
+        return real(folder, validator, out_dir_name)
+
+    monkeypatch.setattr(pipeline, "validate_cluster", counting)
+    assert build_and_write(repo).files == reference.files
+    assert validated == []
+    for memo in (repo / CACHE_DIR_NAME).glob("*.memo"):
+        memo.write_bytes(b"{broken\n")
+    assert build_and_write(repo).files == reference.files
+    assert sorted(validated) == ["argocd", "flux"]
+    overlay = repo / "overlays/demo.jsonnet"
+    overlay.write_text(overlay.read_text().replace("revision: 'main'", "revision: 'release'"))
+    validated.clear()
+    build_and_write(repo)
+    assert "argocd" in validated
