@@ -9,6 +9,9 @@ TOOLS := $(CURDIR)/.tools/bin
 KUBECONFORM_VERSION := v0.7.0
 KUSTOMIZE_VERSION := v5.7.1
 ACTIONLINT_VERSION := v1.7.12
+# make bench SCALES=small,medium,large (large: ~20 000 objects, several minutes)
+SCALES ?= small,medium
+KAPITAN_VENV := bench/work/kapitan-venv
 
 .PHONY: build check test lint fmt typecheck tools bench docs clean
 
@@ -51,6 +54,15 @@ check: $(STAMP)
 ## test: the whole test suite (unit, golden, seed fidelity, real kustomize/kubeconform)
 test: $(STAMP) tools
 	PATH="$(TOOLS):$$PATH" $(BIN)/python -m pytest
+
+$(KAPITAN_VENV)/.installed: bench/kapitan-requirements.txt
+	$(PYTHON) -m venv $(KAPITAN_VENV)
+	$(KAPITAN_VENV)/bin/python -m pip install --quiet -r bench/kapitan-requirements.txt
+	touch $@
+
+## bench: time rtc against the raw engines and Kapitan (bench/README.md has the results)
+bench: $(STAMP) $(KAPITAN_VENV)/.installed
+	$(BIN)/python -m bench.run --scales $(SCALES)
 
 lint: $(STAMP)
 	$(BIN)/ruff check compiler tests

@@ -9,54 +9,15 @@ as another type ("12.1", "no", "0x10") quoted, no line folding.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-import yaml
-
+from compiler import yaml_emitter
 from compiler.model import ClusterRender
 from compiler.normalize import output_file_name
 
 TOP_ORDER = ("apiVersion", "kind", "metadata", "spec")
 METADATA_ORDER = ("name", "namespace", "labels", "annotations")
 KUSTOMIZATION = "kustomization.yaml"
-# Long enough that PyYAML never folds a line: folding is legal but noisy in diffs.
-_NO_FOLD = 1 << 30
-
-
-# Plain scalars that some YAML reader takes for a number, boolean or null.
-# PyYAML quotes what YAML 1.1 reads that way; kustomize and Argo CD read YAML
-# 1.2 (where "1e3" and "0o17" are numbers) and go-yaml v2 (where "y" and "n"
-# are booleans), so those are quoted too: a label value must stay a string.
-_NOT_A_STRING_ELSEWHERE = re.compile(
-    r"""^(?:
-        [-+]?(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?  # 12, 12.1, .5, 1e3, 1_000
-      | [-+]?0[xX][0-9a-fA-F_]+ | [-+]?0[oO][0-7_]+ | [-+]?0[bB][01_]+      # 0x10, 0o17, 0b101
-      | [-+]?\.(?:inf|Inf|INF) | \.(?:nan|NaN|NAN)
-      | y|Y|n|N|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF
-      | true|True|TRUE|false|False|FALSE|null|Null|NULL|~
-    )$""",
-    re.VERBOSE,
-)
-
-
-class _CanonicalDumper(yaml.CSafeDumper):
-    """PyYAML's C emitter (6x faster than the pure-Python one) with rtc's string style."""
-
-
-def _represent_str(dumper: _CanonicalDumper, value: str) -> yaml.ScalarNode:
-    # The emitter falls back to a quoted style by itself where a literal block
-    # cannot hold the string (e.g. trailing spaces on a line).
-    if "\n" in value:
-        style: str | None = "|"
-    elif _NOT_A_STRING_ELSEWHERE.match(value):
-        style = "'"
-    else:
-        style = None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_CanonicalDumper.add_representer(str, _represent_str)
 
 
 def _sorted_deep(value: Any) -> Any:
@@ -83,15 +44,8 @@ def canonical(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_yaml(obj: dict[str, Any]) -> str:
-    text: str = yaml.dump(
-        canonical(obj),
-        Dumper=_CanonicalDumper,
-        sort_keys=False,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=_NO_FOLD,
-    )
-    return text
+    # Same text as yaml_emitter.reference_dump(canonical(obj)), without the copy.
+    return yaml_emitter.dump(obj, sort_keys=True, first_keys=TOP_ORDER, child_first_keys={"metadata": METADATA_ORDER})
 
 
 def header(sources: tuple[str, ...]) -> str:

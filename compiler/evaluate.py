@@ -48,11 +48,14 @@ class HermeticImporter:
 
     Paths handed to the engine are repository-relative, so traces and the
     recorded import set do not depend on the working directory. Every file
-    read is recorded with a content hash: the target's import closure.
+    read is recorded with a content hash: the target's import closure. The
+    candidates tried before a match that did not exist are recorded too: a
+    file created there later would change what the import resolves to.
     """
 
     project: Project
     files: dict[str, str] = field(default_factory=dict)
+    absent: set[str] = field(default_factory=set)
     texts: dict[str, str] = field(default_factory=dict)
     refused: list[tuple[str, str, str]] = field(default_factory=list)
     # Set when the first refusal is a file that does not decode.
@@ -104,6 +107,7 @@ class HermeticImporter:
                 continue
             full = os.path.join(self._root, candidate)
             if not os.path.isfile(full):
+                self.absent.add(candidate)
                 continue
             if not self._inside_sources(candidate):
                 raise ImportRefused(
@@ -196,6 +200,8 @@ class EvalResult:
     entry: str
     data: Any = None
     imports: dict[str, str] = field(default_factory=dict)
+    # Import candidates that did not exist (see HermeticImporter.absent).
+    absent: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     @property
@@ -259,6 +265,7 @@ def evaluate_entry(
         result.diagnostics.append(_engine_diagnostic(str(exc), importer, entry, target, project.limits.max_stack))
         return result
     result.imports = importer.files
+    result.absent = sorted(importer.absent)
     try:
         result.data = json.loads(text)
     except json.JSONDecodeError as exc:  # an engine bug, not a user error; still say where
@@ -311,7 +318,15 @@ def _engine_diagnostic(
         _, _, reason = importer.refused[0]
         span = importer.locate_refusal(tuple(s.file for s in spans)) or SourceSpan(entry)
         return error("E104", f"import refused: {reason}", span=span, target=target)
-    span = primary_span(spans) or SourceSpan(entry)
+    code = "E101" if message.startswith("syntax error") else "E102"
+    hint = None
+    missing = _NO_SUCH_FIELD.match(message)
+    if missing and not spans:
+        # jrsonnet names no place for a missing field (and std.trim, std.isNull, ... are
+        # missing fields of std there): find where the source asks for it.
+        spans, hint = _locate_field(missing.group(1), importer.texts)
+    # A syntax error is where the parser stopped, even inside the library.
+    span = (spans[0] if code == "E101" and spans else primary_span(spans)) or SourceSpan(entry)
     related = tuple(dict.fromkeys(s for s in spans if s != span))[:4]
     if _TOP_LEVEL_FUNCTION.search(text):
         return error(
@@ -321,7 +336,7 @@ def _engine_diagnostic(
             target=target,
             hint="rtc passes no arguments to an overlay: turn the function's parameters into locals",
         )
-    if span.file.startswith(LIBRARY_PREFIX) or not spans:
+    if code == "E102" and (span.file.startswith(LIBRARY_PREFIX) or not spans):
         # Only the rtc library is in the trace (a required field left out, a
         # wrong type passed in): point at the user's file the message is about.
         owner = _owner_file(message, importer, entry)
@@ -339,8 +354,36 @@ def _engine_diagnostic(
             hint="a function or field probably refers to itself without end: give the recursion a base case; "
             "if the depth is intended, raise limits.max-stack in rtc.toml",
         )
-    code = "E101" if message.startswith("syntax error") else "E102"
-    return error(code, message, span=span, target=target, related=related)
+    return error(code, message, span=span, target=target, related=related, hint=hint)
+
+
+_NO_SUCH_FIELD = re.compile(r"no such field: (\w+)")
+
+
+def _locate_field(name: str, texts: dict[str, str]) -> tuple[list[SourceSpan], str | None]:
+    """Where `std.<name>`, else `.<name>`, is written in the files read (user files first)."""
+    for pattern, hint in (
+        (
+            re.compile(r"\bstd\s*\.\s*" + re.escape(name) + r"\b"),
+            f"the rjsonnet engine (jrsonnet) has no std.{name}; write it without, or build with --engine gojsonnet",
+        ),
+        (
+            re.compile(r"\.\s*" + re.escape(name) + r"\b|\[\s*['\"]" + re.escape(name) + r"['\"]\s*\]"),
+            None,
+        ),
+    ):
+        found = [
+            SourceSpan(path, number, match.start() + 1)
+            for path, text in texts.items()
+            for number, line in enumerate(text.splitlines(), start=1)
+            if not line.lstrip().startswith("//")
+            for match in [pattern.search(line)]
+            if match
+        ]
+        if found:
+            found.sort(key=lambda s: (s.file.startswith(LIBRARY_PREFIX), s.file, s.line))
+            return found, hint
+    return [], None
 
 
 def read_source_text(project: Project, rel_path: str) -> str | None:

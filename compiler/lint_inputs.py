@@ -13,7 +13,7 @@ from compiler.lint import LintConfig, lint, load_lint_config
 from compiler.model import ClusterRender, RenderedObject
 from compiler.project import Project, ProjectError
 from compiler.rules.registry import RUNTIME_KINDS, LintContext, Subject
-from compiler.yamlpos import Positions, YamlError, load_documents
+from compiler.yamlpos import LazyPositions, YamlError, load_documents
 
 SERVICES_DIR = "services"
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -107,8 +107,7 @@ def _read(project: Project, rel: str) -> str | None:
 
 def rendered_subject(project: Project, obj: RenderedObject, data: bytes, script_files: dict[str, str]) -> Subject:
     """A rendered object, located in its out/ file."""
-    documents = load_documents(data.decode("utf-8"))
-    positions = documents[0].positions if documents else Positions()
+    positions = LazyPositions(data.decode("utf-8"))
     layers = obj.layers
     return Subject(
         body=obj.body,

@@ -111,12 +111,14 @@ def _walk(out_dir: Path) -> tuple[list[str], list[str]]:
     dirs: list[str] = []
     if not out_dir.is_dir() or out_dir.is_symlink():
         return files, dirs
-    for dirpath, dirnames, filenames in os.walk(out_dir, followlinks=False):
-        base = Path(dirpath).relative_to(out_dir)
+    # os.path rather than pathlib: out/ of a large fleet holds tens of thousands of files.
+    top = str(out_dir)
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
+        base = os.path.relpath(dirpath, top)
+        prefix = "" if base == "." else base.replace(os.sep, "/") + "/"
         for name in dirnames:
-            rel = (base / name).as_posix()
-            (files if (Path(dirpath) / name).is_symlink() else dirs).append(rel)
-        files.extend((base / name).as_posix() for name in filenames)
+            (files if os.path.islink(os.path.join(dirpath, name)) else dirs).append(prefix + name)
+        files.extend(prefix + name for name in filenames)
     return sorted(files), sorted(dirs)
 
 
@@ -130,10 +132,20 @@ def _parents(rel: str) -> list[str]:
 
 
 def _read_current(out_dir: Path, rel: str) -> bytes | None:
-    path = out_dir / rel
-    if path.is_symlink() or not path.is_file():
+    """The bytes of a regular file; None for a missing file, a link or anything else."""
+    try:
+        # One open instead of lstat + stat + open; O_NONBLOCK so that a FIFO does not block.
+        fd = os.open(os.path.join(out_dir, rel), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
         return None
-    return path.read_bytes()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # a symbolic link
+            return None
+        raise
+    with open(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return f.read()
 
 
 def plan(out_dir: Path, desired: dict[str, bytes], clusters: set[str] | None) -> Plan:

@@ -1,18 +1,25 @@
 """The build pipeline: targets -> evaluate -> normalize -> validate -> emit -> lint -> plan/apply.
 
 Each stage returns data and diagnostics; nothing here prints. Targets are
-independent, so they render in a process pool; results are put back in
-target order, which keeps the output identical for any number of workers.
+independent, so they render in worker processes (compiler/workers.py, one
+forked process per target); results are put back in target order, which
+keeps the output identical for any number of workers. A target whose inputs
+did not change since the last build comes from the cache (compiler/cache.py)
+instead: the whole TargetRender, so every stage's result is reused.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import hashlib
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
+from compiler import workers
+from compiler.cache import BuildCache, folder_digest
 from compiler.delivery import render_delivery
 from compiler.diagnostics import Diagnostic, SourceSpan, error, has_errors
 from compiler.emit import emit_cluster
@@ -20,7 +27,6 @@ from compiler.engines import get_engine
 from compiler.evaluate import evaluate_entry
 from compiler.gitops import read_cluster_delivery
 from compiler.limits import build_size_problems, object_size_problems
-from compiler.lint_inputs import lint_cluster
 from compiler.model import ClusterRender
 from compiler.normalize import normalize
 from compiler.output import Plan, plan
@@ -28,17 +34,25 @@ from compiler.project import CONFIG_NAME, Project
 from compiler.targets import DELIVERY_FOLDERS, Target, discover, select
 from compiler.validation import default_validator
 from compiler.validation.rendered import validate_cluster
-from compiler.watchdog import ChildDied, Overrun, die_with_parent, run_bounded
+from compiler.watchdog import ChildDied, Overrun, run_bounded
 
 
 @dataclass
 class TargetRender:
     target: Target
+    # Without `keep_objects` (rtc build), cluster.objects is empty: see render().
     cluster: ClusterRender | None = None
+    object_count: int = 0
     files: dict[str, bytes] = field(default_factory=dict)
     imports: dict[str, str] = field(default_factory=dict)
+    # Import candidates that did not exist; with `imports`, what the cache checks.
+    absent: list[str] = field(default_factory=list)
+    # Other files and folders (ending in "/") the stages read, with their digests:
+    # the cache checks these too. A stage that reads a new input records it here.
+    inputs: dict[str, str] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     seconds: float = 0.0
+    from_cache: bool = False
 
     @property
     def ok(self) -> bool:
@@ -51,6 +65,7 @@ class BuildResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     plan: Plan | None = None
     targets: list[Target] = field(default_factory=list)
+    cache: BuildCache | None = None
 
     @property
     def ok(self) -> bool:
@@ -71,12 +86,16 @@ class BuildResult:
         return dict(sorted(merged.items()))
 
 
-def render_target(project: Project, target: Target, engine_name: str, lint: bool = True) -> TargetRender:
+def render_target(
+    project: Project, target: Target, engine_name: str, lint: bool = True, *, collect_garbage: bool = True
+) -> TargetRender:
     """Evaluate, normalize, validate, emit and lint one cluster."""
     started = time.perf_counter()
     result = TargetRender(target=target)
-    evaluated = evaluate_entry(project, target.entry, get_engine(engine_name), target=target.name)
+    engine = get_engine(engine_name, collect_garbage=collect_garbage)
+    evaluated = evaluate_entry(project, target.entry, engine, target=target.name)
     result.imports = evaluated.imports
+    result.absent = evaluated.absent
     result.diagnostics.extend(evaluated.diagnostics)
     if evaluated.ok:
         cluster, problems = normalize(target, evaluated.data, evaluated.imports)
@@ -87,8 +106,15 @@ def render_target(project: Project, target: Target, engine_name: str, lint: bool
             result.diagnostics.extend(invalid + problems)
             if not has_errors(invalid + problems):
                 result.cluster = cluster
+                result.object_count = len(cluster.objects)
                 result.files = emit_cluster(cluster)
                 if lint:
+                    # Imported here: the lint rules take a noticeable part of a no-op build's start-up.
+                    from compiler.lint_inputs import lint_cluster, services_dir
+
+                    # Lint also reads the cluster's services folder: an input for the cache.
+                    services = services_dir(project, target.name)
+                    result.inputs[services.relative_to(project.root).as_posix() + "/"] = folder_digest(services)
                     result.diagnostics.extend(lint_cluster(project, cluster, result.files, evaluated.imports))
     result.seconds = time.perf_counter() - started
     return result
@@ -139,6 +165,23 @@ def default_jobs(target_count: int) -> int:
     return max(1, min(target_count, os.cpu_count() or 1))
 
 
+Finish = Callable[[TargetRender], TargetRender]
+
+
+def _render_in_worker(
+    project: Project, engine_name: str, lint: bool, finish: Finish | None, target: Target
+) -> TargetRender:
+    # The worker process exits after this target, which frees the engine's garbage.
+    result = render_target(project, target, engine_name, lint, collect_garbage=False)
+    return finish(result) if finish else result
+
+
+def _crashed(target: Target, crash: workers.Crash, seconds: float) -> TargetRender:
+    """A forked worker that gave no result: the same diagnostics as the watchdog's."""
+    failure = Overrun(seconds) if crash.timed_out else ChildDied(crash.message)
+    return TargetRender(target=target, diagnostics=[_render_failure(target, failure)])
+
+
 def render_targets(
     project: Project,
     targets: list[Target],
@@ -146,24 +189,36 @@ def render_targets(
     jobs: int,
     on_done: Callable[[TargetRender], None] | None = None,
     lint: bool = True,
+    finish: Finish | None = None,
 ) -> list[TargetRender]:
-    if jobs <= 1 or len(targets) <= 1:
+    """Render the targets, in worker processes when jobs > 1. `finish` runs on each
+    render where it was made (in the worker), before it is handed back."""
+    if jobs <= 1 or len(targets) <= 1 or not workers.fork_available():
         renders = []
         for target in targets:
             render = render_target_limited(project, target, engine_name, lint)
+            if finish:
+                render = finish(render)
             if on_done:
                 on_done(render)
             renders.append(render)
         return renders
-    # initializer (reliability, issue 6): pool workers die with rtc instead of lingering after a kill.
-    with ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent) as pool:
-        futures = [pool.submit(render_target_limited, project, t, engine_name, lint) for t in targets]
-        renders = []
-        for future in futures:
-            render = future.result()
-            if on_done:
-                on_done(render)
-            renders.append(render)
+    renders = []
+
+    def collect(index: int, outcome: TargetRender | workers.Crash) -> None:
+        render = (
+            _crashed(targets[index], outcome, project.limits.eval_seconds)
+            if isinstance(outcome, workers.Crash)
+            else outcome
+        )
+        if render.cluster is not None:
+            render.diagnostics.extend(object_size_problems(render.cluster, render.files, project.limits))
+        if on_done:
+            on_done(render)
+        renders.append(render)
+
+    worker = functools.partial(_render_in_worker, project, engine_name, lint, finish)
+    workers.run_forked(worker, targets, jobs, collect, timeout=project.limits.eval_seconds)
     return renders
 
 
@@ -175,11 +230,23 @@ def build(
     jobs: int | None = None,
     on_done: Callable[[TargetRender], None] | None = None,
     lint: bool = True,
+    use_cache: bool = True,
+    keep_objects: bool = True,
 ) -> BuildResult:
     """Render the selected targets and plan the change to out/ (nothing is written).
 
-    With `lint` (the default) every cluster is linted; a lint error fails the build."""
-    result = render(project, target_names, engine_name=engine_name, jobs=jobs, on_done=on_done, lint=lint)
+    With `lint` (the default) every cluster is linted; a lint error fails the build.
+    See `render` for `use_cache` and `keep_objects`."""
+    result = render(
+        project,
+        target_names,
+        engine_name=engine_name,
+        jobs=jobs,
+        on_done=on_done,
+        lint=lint,
+        use_cache=use_cache,
+        keep_objects=keep_objects,
+    )
     if result.ok:
         result.diagnostics.extend(build_size_problems(result.files, project.limits))  # reliability (issue 6)
     if result.ok:
@@ -197,8 +264,16 @@ def render(
     jobs: int | None = None,
     on_done: Callable[[TargetRender], None] | None = None,
     lint: bool = True,
+    use_cache: bool = True,
+    keep_objects: bool = True,
 ) -> BuildResult:
-    """Render the selected targets and the GitOps folders; out/ is not read."""
+    """Render the selected targets and the GitOps folders; out/ is not read.
+
+    A target whose inputs did not change comes from the cache in .rtc-cache/
+    (updated unless `use_cache` is off). With `keep_objects` off, the renders'
+    `cluster.objects` come back empty (`object_count` says how many there
+    were): far less to load, copy and keep at scale, for callers that need
+    only files and diagnostics (rtc build)."""
     result = BuildResult()
     targets, problems = select(project, target_names)
     result.targets = targets
@@ -206,18 +281,54 @@ def render(
     if has_errors(problems):
         return result
     engine = engine_name or project.engine
-    result.renders = render_targets(project, targets, engine, jobs or default_jobs(len(targets)), on_done, lint)
+    cache = result.cache = BuildCache(project, engine, variant="" if lint else "nolint") if use_cache else None
+    cached = {t: r for t in targets if cache and (r := cache.lookup(t, with_objects=keep_objects)) is not None}
+    for render_ in cached.values():
+        if on_done:
+            on_done(render_)
+    stale = [t for t in targets if t not in cached]
+
+    def finish(render_: TargetRender) -> TargetRender:
+        if cache:
+            cache.store(render_)
+        if not keep_objects and render_.cluster is not None:
+            render_.cluster = dataclasses.replace(render_.cluster, objects=[])
+        return render_
+
+    fresh = render_targets(project, stale, engine, jobs or default_jobs(len(stale)), on_done, lint, finish)
+    if cache and not target_names:
+        cache.prune(targets)
+    by_target = {**cached, **{r.target: r for r in fresh}}
+    result.renders = [by_target[t] for t in targets]
     if result.ok:
         clusters = [r.cluster for r in result.renders if r.cluster is not None]
         folders, problems = render_delivery(project, discover(project)[0], clusters, engine)
         result.diagnostics.extend(problems)
-        validator = default_validator()
         for folder in folders:
-            invalid = validate_cluster(folder, validator, project.out_dir_name)
+            rendered = delivery_render(folder)
+            invalid = _delivery_problems(project, cache, folder, rendered.files)
             result.diagnostics.extend(invalid)
             if not has_errors(invalid):
-                result.renders.append(delivery_render(folder))
+                result.renders.append(rendered)
     return result
+
+
+def _delivery_problems(
+    project: Project, cache: BuildCache | None, folder: ClusterRender, files: dict[str, bytes]
+) -> list[Diagnostic]:
+    """The validation of a GitOps folder, remembered by its files' digest: the same
+    bytes are the same objects. (Compiling the Argo CD schemas took a fifth of a no-op build.)"""
+    digest = hashlib.sha256()
+    for path, data in sorted(files.items()):
+        digest.update(path.encode() + b"\0" + hashlib.sha256(data).digest())
+    name = f"delivery-{folder.cluster}"
+    found = cache.recall(name, digest.hexdigest()) if cache else None
+    if isinstance(found, list) and all(isinstance(d, Diagnostic) for d in found):
+        return found
+    invalid = validate_cluster(folder, default_validator(), project.out_dir_name)
+    if cache:
+        cache.remember(name, digest.hexdigest(), invalid)
+    return invalid
 
 
 def delivery_render(folder: ClusterRender) -> TargetRender:

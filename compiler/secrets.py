@@ -13,6 +13,7 @@ any stage that handles values from Git can ask the same question.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -69,6 +70,8 @@ def is_literal_value(value: str) -> bool:
     return stripped.lower() not in _PLACEHOLDER_WORDS and not _REFERENCE.match(stripped)
 
 
+# Memoized: a cluster's objects repeat the same strings (a start-up script once per hardware profile).
+@functools.lru_cache(maxsize=8192)
 def find_token(value: str) -> CredentialHit | None:
     """The first substring of `value` shaped like a known kind of credential."""
     best: CredentialHit | None = None
@@ -96,6 +99,7 @@ _SECRET_FLAG = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=8192)
 def text_credential(text: str) -> CredentialHit | None:
     """A credential in free text (a command line, a script): a token shape, or
     a literal after a credential flag (`--api-key abc`, not `--api-key "$KEY"`)."""

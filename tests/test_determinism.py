@@ -19,10 +19,11 @@ def build_tree(root: Path, rtc: Callable[..., Run], *args: str) -> dict[str, byt
 
 def test_workers_engines_and_target_order_do_not_change_bytes(tmp_path: Path, rtc: Callable[..., Run]) -> None:
     repo = copy_catalog(tmp_path / "repo")
-    reference = build_tree(repo, rtc, "build", "--jobs", "1")
+    # --no-cache: each of these must really render (the cache would replay the first build).
+    reference = build_tree(repo, rtc, "build", "--no-cache", "--jobs", "1")
     assert len(reference) == 19  # 18 files and the ownership index
-    assert build_tree(repo, rtc, "build", "--jobs", "2") == reference
-    assert build_tree(repo, rtc, "--engine", "gojsonnet", "build") == reference
+    assert build_tree(repo, rtc, "build", "--no-cache", "--jobs", "2") == reference
+    assert build_tree(repo, rtc, "--engine", "gojsonnet", "build", "--no-cache") == reference
     # Targets named in reverse order, one at a time, still give the same tree.
     rtc(repo, "build", "--target", "prod-airgap")
     rtc(repo, "build", "--target", "demo")

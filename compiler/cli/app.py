@@ -84,18 +84,35 @@ def cli(ctx: click.Context, root: Path | None, engine: str | None, quiet: bool) 
 
 def report_progress(ctx: Context) -> object:
     def on_done(render: TargetRender) -> None:
-        count = len(render.cluster.objects) if render.cluster else 0
+        count = render.object_count
         status = f"{count} object{'s' * (count != 1)}" if render.ok else "failed"
-        ctx.info(f"{render.target.name}: {status} ({render.seconds:.2f}s)")
+        timing = "unchanged, from the cache" if render.from_cache else f"{render.seconds:.2f}s"
+        ctx.info(f"{render.target.name}: {status} ({timing})")
 
     return on_done
 
 
 def run_build(
-    ctx: Context, project: Project, targets: tuple[str, ...], jobs: int | None, *, lint: bool = True
+    ctx: Context,
+    project: Project,
+    targets: tuple[str, ...],
+    jobs: int | None,
+    *,
+    lint: bool = True,
+    use_cache: bool = True,
+    keep_objects: bool = True,
 ) -> BuildResult:
     try:
-        result = build(project, targets, engine_name=ctx.engine, jobs=jobs, on_done=report_progress(ctx), lint=lint)  # type: ignore[arg-type]
+        result = build(
+            project,
+            targets,
+            engine_name=ctx.engine,
+            jobs=jobs,
+            on_done=report_progress(ctx),  # type: ignore[arg-type]
+            lint=lint,
+            use_cache=use_cache,
+            keep_objects=keep_objects,
+        )
     except OutputError as exc:
         click.echo(f"rtc: error: {exc}", err=True)
         sys.exit(EXIT_FINDINGS)

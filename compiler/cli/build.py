@@ -21,6 +21,11 @@ from compiler.project import Project
     "-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core, at most one per target)."
 )
 @click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Render every target, ignoring and not updating the build cache (.rtc-cache/).",
+)
+@click.option(
     "--lock-timeout",
     type=click.FloatRange(min=0),
     default=60.0,
@@ -28,12 +33,16 @@ from compiler.project import Project
     help="Seconds to wait for another build of the same repository.",
 )
 @click.pass_obj
-def build_command(ctx: Context, targets: tuple[str, ...], check: bool, jobs: int | None, lock_timeout: float) -> None:
+def build_command(
+    ctx: Context, targets: tuple[str, ...], check: bool, jobs: int | None, no_cache: bool, lock_timeout: float
+) -> None:
     """Render the clusters into out/<cluster>/.
 
     Evaluates every overlay (or the --target ones), checks and normalizes the
     objects, and replaces out/ atomically: a failed or interrupted build leaves
     out/ exactly as it was. Files rtc did not write are never touched.
+    Targets whose sources did not change since the last build come from the
+    build cache in .rtc-cache/ (see docs/performance.md).
 
     \b
     Examples:
@@ -47,21 +56,27 @@ def build_command(ctx: Context, targets: tuple[str, ...], check: bool, jobs: int
         # The whole build holds the lock (shared for --check, which only reads):
         # a plan is never made from an out/ that another build is swapping.
         with build_lock(project.root, lock_timeout, shared=check):
-            _build_locked(ctx, project, targets, jobs, check, started)
+            _build_locked(ctx, project, targets, jobs, check, no_cache, started)
     except OutputError as exc:
         click.echo(f"rtc: error: {exc}", err=True)
         sys.exit(EXIT_FINDINGS)
 
 
 def _build_locked(
-    ctx: Context, project: Project, targets: tuple[str, ...], jobs: int | None, check: bool, started: float
+    ctx: Context,
+    project: Project,
+    targets: tuple[str, ...],
+    jobs: int | None,
+    check: bool,
+    no_cache: bool,
+    started: float,
 ) -> None:
     out_name = project.out_dir_name
     if check:
         interrupted = interrupted_build(project.out_dir)
         if interrupted:
             raise OutputError(interrupted)
-    result = run_build(ctx, project, targets, jobs)
+    result = run_build(ctx, project, targets, jobs, use_cache=not no_cache, keep_objects=False)
     if not result.ok or result.plan is None:
         click.echo(f"rtc: build failed: {summarize(result.all_diagnostics)}; {out_name}/ left unchanged", err=True)
         sys.exit(EXIT_FINDINGS)

@@ -107,8 +107,8 @@ def consistent_priority(subject: Subject, context: LintContext) -> Iterator[Find
 
 
 def _scope_runtimes(subject: Subject, context: LintContext) -> tuple[Runtime, list[Runtime]]:
-    me = runtime_from(subject.body)
-    others = [runtime_from(r.body) for r in context.runtimes if r is not subject]
+    me = context.runtime_model(subject)
+    others = [context.runtime_model(r) for r in context.runtimes if r is not subject]
     return me, [o for o in others if same_scope(me, o) and o.name != me.name]
 
 
@@ -161,14 +161,14 @@ def ambiguous_selection(subject: Subject, context: LintContext) -> Iterator[Find
     Give the preferred runtime a higher priority, or set `autoSelect: false`
     on runtimes the platform selects by name.
     """
-    me = runtime_from(subject.body)
+    me = context.runtime_model(subject)
     if me.disabled or me.multi_model or not any(e.auto_select for e in me.formats):
         return
     group = [me]
     for other in context.runtimes:
         if other is subject:
             continue
-        runtime = runtime_from(other.body)
+        runtime = context.runtime_model(other)
         if runtime.name != me.name and same_scope(me, runtime):
             group.append(runtime)
     reported: dict[tuple[str, ...], list[str]] = {}

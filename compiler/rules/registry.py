@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from compiler.diagnostics import SourceSpan
+from compiler.selection import Runtime, runtime_from
 from compiler.yamlpos import JsonPath, Positions
 
 if TYPE_CHECKING:
@@ -116,6 +117,15 @@ class LintContext:
     # Every runtime the cluster gets (for selection rules and InferenceService checks).
     runtimes: list[Subject] = field(default_factory=list)
     scripts: ScriptReport | None = None
+    # runtime_from() of each subject, once per lint run: the selection rules compare
+    # every runtime with every other, which per subject would be quadratic.
+    _models: dict[int, tuple[Subject, Runtime]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def runtime_model(self, subject: Subject) -> Runtime:
+        found = self._models.get(id(subject))
+        if found is None or found[0] is not subject:
+            found = self._models[id(subject)] = (subject, runtime_from(subject.body))
+        return found[1]
 
 
 Check = Callable[[Subject, LintContext], Iterable[Finding]]

@@ -1,0 +1,1 @@
+"""rtc's benchmark harness: a synthetic fleet-scale catalog and the runs that time it."""

@@ -1,0 +1,313 @@
+"""The build cache: a target whose inputs did not change is not rendered again.
+
+A target's render (its TargetRender: files, diagnostics, objects, whatever
+later stages add to it) depends only on
+  - the files its evaluation read (the import closure, by content hash) and
+    the import candidates that did not exist (creating one would change what
+    an import resolves to),
+  - the other files and folders its stages read (TargetRender.inputs, e.g.
+    lint's overlays/<cluster>/services/),
+  - the target's name and entry file,
+  - the compiler: its source and data files (by name, size and modification
+    time), the installed distributions' versions, the Python version, rtc.toml, the engine, and whether lint ran
+    (a variant: renders with and without lint have separate entries).
+The last group is one fingerprint per build. An entry is used only when all of
+it matches; a missing, stale, truncated or otherwise broken entry is ignored,
+never trusted, and replaced by the next store.
+
+Layout: .rtc-cache/<target>.<engine>[.<variant>].entry beside out/ (never inside it),
+each one file written atomically: a JSON header line, then the pickled render
+without its objects, then the pickled objects (`cluster.objects`); the header
+records the SHA-256 of both. `rtc build` needs only the first part, so a
+no-op build does not pay for loading thousands of objects. Renders with
+errors are not cached, so error messages always come from a fresh evaluation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import pickle
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from compiler.project import CONFIG_NAME, Project
+from compiler.targets import Target
+
+if TYPE_CHECKING:
+    from compiler.pipeline import TargetRender
+
+CACHE_DIR_NAME = ".rtc-cache"
+_FORMAT = 4
+_SUFFIX = ".entry"
+# Read by the stages besides the import closure; their bytes are part of the fingerprint.
+PROJECT_INPUTS = (CONFIG_NAME,)
+
+
+def _compiler_files() -> list[Path]:
+    package = Path(__file__).resolve().parent
+    return sorted(
+        path
+        for path in package.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo")
+    )
+
+
+def _installed_distributions() -> list[str]:
+    """Name and version of every installed distribution ("rjsonnet-0.5.6.dist-info"):
+    any upgrade invalidates the cache. Listing the folders is far cheaper than
+    importlib.metadata, and a no-op build should start fast."""
+    found: set[str] = set()
+    for entry in sys.path:
+        with contextlib.suppress(OSError):
+            found.update(name for name in os.listdir(entry or ".") if name.endswith((".dist-info", ".egg-info")))
+    return sorted(found)
+
+
+def folder_digest(folder: Path) -> str:
+    """One digest of a folder's whole content (names, links and file bytes), or
+    "<absent>": what a stage that reads a folder records in TargetRender.inputs."""
+    if folder.is_symlink() or not folder.is_dir():
+        return "<absent>"
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if path.is_symlink():
+            digest.update(f"link {rel} {os.readlink(path)}\0".encode())
+        elif path.is_file():
+            digest.update(f"file {rel}\0".encode() + hashlib.sha256(path.read_bytes()).digest())
+        else:
+            digest.update(f"dir {rel}\0".encode())
+    return digest.hexdigest()
+
+
+def fingerprint(project: Project, engine_name: str, variant: str = "") -> str:
+    """Everything besides the import closure that a render depends on."""
+    digest = hashlib.sha256()
+    digest.update(f"rtc-cache {_FORMAT}\0engine {engine_name}\0{variant}\0python {sys.version}\0".encode())
+    package = Path(__file__).resolve().parent
+    # By name, size and modification time, as Python's bytecode cache judges sources:
+    # reading the 5 MB of vendored CRDs on every build would cost a no-op build dearly.
+    for path in _compiler_files():
+        info = path.stat()
+        digest.update(f"{path.relative_to(package).as_posix()}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+    for distribution in _installed_distributions():
+        digest.update(distribution.encode() + b"\0")
+    for name in PROJECT_INPUTS:
+        path = project.root / name
+        content = path.read_bytes() if path.is_file() else b"<absent>"
+        digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
+    return digest.hexdigest()
+
+
+@dataclass
+class _SourceState:
+    """What the files of the repository hold now, read at most once per build."""
+
+    root: Path
+    hashes: dict[str, str | None] = field(default_factory=dict)
+
+    def sha256(self, rel: str) -> str | None:
+        if rel not in self.hashes:
+            path = self.root / rel
+            if path.is_symlink() or not path.is_file():
+                self.hashes[rel] = None
+            else:
+                try:
+                    self.hashes[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+                except OSError:
+                    self.hashes[rel] = None
+        return self.hashes[rel]
+
+    def exists(self, rel: str) -> bool:
+        path = self.root / rel
+        return path.is_file() or path.is_symlink()
+
+    def input_digest(self, rel: str) -> str | None:
+        """A recorded input's digest now: folders (ending in "/") as folder_digest, files by content."""
+        if not rel.endswith("/"):
+            return self.sha256(rel)
+        if rel not in self.hashes:
+            try:
+                self.hashes[rel] = folder_digest(self.root / rel)
+            except OSError:
+                self.hashes[rel] = None
+        return self.hashes[rel]
+
+
+@dataclass
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+    stored: int = 0
+
+
+class BuildCache:
+    """Cached renders of one project with one engine and compiler."""
+
+    def __init__(self, project: Project, engine_name: str, *, variant: str = "", directory: Path | None = None) -> None:
+        self.project = project
+        self.engine_name = engine_name
+        self.directory = directory or project.root / CACHE_DIR_NAME
+        self.fingerprint = fingerprint(project, engine_name, variant)
+        self._suffix = f".{engine_name}{'.' + variant if variant else ''}{_SUFFIX}"
+        self.stats = CacheStats()
+        self._sources = _SourceState(project.root)
+
+    def _path(self, target: Target) -> Path:
+        return self.directory / f"{target.name}{self._suffix}"
+
+    def lookup(self, target: Target, *, with_objects: bool = True) -> TargetRender | None:
+        """The cached render of `target`, if every input is as it was; without
+        `with_objects`, its `cluster.objects` is left empty."""
+        render = self._read(target, with_objects)
+        if render is None:
+            self.stats.misses += 1
+        else:
+            self.stats.hits += 1
+        return render
+
+    def _read(self, target: Target, with_objects: bool) -> TargetRender | None:
+        from compiler.pipeline import TargetRender
+
+        try:
+            with self._path(target).open("rb") as entry:
+                header = json.loads(entry.readline())
+                if not (
+                    isinstance(header, dict)
+                    and header.get("format") == _FORMAT
+                    and header.get("fingerprint") == self.fingerprint
+                    and header.get("target") == target.name
+                    and header.get("entry") == target.entry
+                    and self._inputs_unchanged(header.get("imports"), header.get("absent"), header.get("inputs"))
+                ):
+                    return None
+                render_blob = entry.read(int(header["render_size"]))
+                if header.get("render") != hashlib.sha256(render_blob).hexdigest():
+                    return None
+                render = pickle.loads(render_blob)
+                if not isinstance(render, TargetRender) or render.target != target:
+                    return None
+                if with_objects:
+                    # Only a build that keeps the objects reads (and checks) this part.
+                    objects_blob = entry.read()
+                    if header.get("objects") != hashlib.sha256(objects_blob).hexdigest():
+                        return None
+                    objects = pickle.loads(objects_blob)
+                    if not isinstance(objects, list) or render.cluster is None:
+                        return None
+                    render.cluster.objects = objects
+        except Exception:  # a broken entry of any kind is ignored
+            return None
+        render.from_cache = True
+        return render
+
+    def _inputs_unchanged(self, imports: object, absent: object, inputs: object) -> bool:
+        if not (isinstance(imports, dict) and imports and isinstance(absent, list) and isinstance(inputs, dict)):
+            return False
+        for rel, recorded in imports.items():
+            if not isinstance(rel, str) or self._sources.sha256(rel) != recorded:
+                return False
+        for rel, recorded in inputs.items():
+            if not isinstance(rel, str) or self._sources.input_digest(rel) != recorded:
+                return False
+        return not any(not isinstance(rel, str) or self._sources.exists(rel) for rel in absent)
+
+    def store(self, render: TargetRender) -> None:
+        """Remember a successful render; failures to write are not errors (the cache is an optimization)."""
+        if not render.ok or not render.imports:
+            return
+        # Record the closure as it is on disk now: an edit made while the target
+        # was evaluating then shows up as a change at the next build.
+        for rel, recorded in render.imports.items():
+            if self._sources.sha256(rel) != recorded:
+                return
+        for rel, recorded in render.inputs.items():
+            if self._sources.input_digest(rel) != recorded:
+                return
+        if render.cluster is None:
+            return  # the objects are part of the render: never cache a render without them
+        try:
+            shell = dataclasses.replace(render, cluster=dataclasses.replace(render.cluster, objects=[]))
+            render_blob = pickle.dumps(shell, protocol=pickle.HIGHEST_PROTOCOL)
+            objects_blob = pickle.dumps(render.cluster.objects, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            return
+        header = {
+            "format": _FORMAT,
+            "fingerprint": self.fingerprint,
+            "target": render.target.name,
+            "entry": render.target.entry,
+            "imports": render.imports,
+            "absent": list(render.absent),
+            "inputs": render.inputs,
+            "render": hashlib.sha256(render_blob).hexdigest(),
+            "render_size": len(render_blob),
+            "objects": hashlib.sha256(objects_blob).hexdigest(),
+        }
+        data = json.dumps(header, sort_keys=True).encode() + b"\n" + render_blob + objects_blob
+        with contextlib.suppress(OSError):
+            self._write_atomically(self._path(render.target), data)
+            self.stats.stored += 1
+
+    def _write_atomically(self, path: Path, data: bytes) -> None:
+        if not path.parent.is_dir():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Like .pytest_cache: the folder ignores itself in any Git repository.
+            (path.parent / ".gitignore").write_text("# rtc's build cache: never commit it\n*\n", encoding="utf-8")
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=_SUFFIX)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(temp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+
+    def recall(self, name: str, key: str) -> object | None:
+        """A value remembered under `name` for `key` (and this fingerprint), or None."""
+        try:
+            with (self.directory / f"{name}{self._suffix[: -len(_SUFFIX)]}.memo").open("rb") as memo:
+                header = json.loads(memo.readline())
+                payload = memo.read()
+            if not (
+                isinstance(header, dict)
+                and header.get("format") == _FORMAT
+                and header.get("fingerprint") == self.fingerprint
+                and header.get("key") == key
+                and header.get("payload") == hashlib.sha256(payload).hexdigest()
+            ):
+                return None
+            value: object = pickle.loads(payload)
+        except Exception:  # a broken memo is ignored like a broken entry
+            return None
+        return value
+
+    def remember(self, name: str, key: str, value: object) -> None:
+        try:
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            return
+        header = {"format": _FORMAT, "fingerprint": self.fingerprint, "key": key}
+        header["payload"] = hashlib.sha256(payload).hexdigest()
+        data = json.dumps(header, sort_keys=True).encode() + b"\n" + payload
+        with contextlib.suppress(OSError):
+            self._write_atomically(self.directory / f"{name}{self._suffix[: -len(_SUFFIX)]}.memo", data)
+
+    def prune(self, targets: list[Target]) -> None:
+        """Delete entries of this engine and variant for targets that no longer exist, and stray temp files."""
+        keep = {self._path(t).name for t in targets}
+        if not self.directory.is_dir():
+            return
+        for path in self.directory.iterdir():
+            stale = path.name.endswith(self._suffix) and path.name not in keep
+            if stale or path.name.startswith(".tmp-"):
+                with contextlib.suppress(OSError):
+                    path.unlink()
