@@ -324,7 +324,7 @@ def _engine_diagnostic(
     if missing and not spans:
         # jrsonnet names no place for a missing field (and std.trim, std.isNull, ... are
         # missing fields of std there): find where the source asks for it.
-        spans, hint = _locate_field(missing.group(1), importer.texts)
+        spans, hint = _locate_std_field(missing.group(1), importer.texts)
     # A syntax error is where the parser stopped, even inside the library.
     span = (spans[0] if code == "E101" and spans else primary_span(spans)) or SourceSpan(entry)
     related = tuple(dict.fromkeys(s for s in spans if s != span))[:4]
@@ -360,30 +360,25 @@ def _engine_diagnostic(
 _NO_SUCH_FIELD = re.compile(r"no such field: (\w+)")
 
 
-def _locate_field(name: str, texts: dict[str, str]) -> tuple[list[SourceSpan], str | None]:
-    """Where `std.<name>`, else `.<name>`, is written in the files read (user files first)."""
-    for pattern, hint in (
-        (
-            re.compile(r"\bstd\s*\.\s*" + re.escape(name) + r"\b"),
-            f"the rjsonnet engine (jrsonnet) has no std.{name}; write it without, or build with --engine gojsonnet",
-        ),
-        (
-            re.compile(r"\.\s*" + re.escape(name) + r"\b|\[\s*['\"]" + re.escape(name) + r"['\"]\s*\]"),
-            None,
-        ),
-    ):
-        found = [
-            SourceSpan(path, number, match.start() + 1)
-            for path, text in texts.items()
-            for number, line in enumerate(text.splitlines(), start=1)
-            if not line.lstrip().startswith("//")
-            for match in [pattern.search(line)]
-            if match
-        ]
-        if found:
-            found.sort(key=lambda s: (s.file.startswith(LIBRARY_PREFIX), s.file, s.line))
-            return found, hint
-    return [], None
+def _locate_std_field(name: str, texts: dict[str, str]) -> tuple[list[SourceSpan], str | None]:
+    """Where `std.<name>` is written in the files read (user files first), at the name."""
+    pattern = re.compile(r"\bstd\s*\.\s*(" + re.escape(name) + r")\b")
+    found = [
+        SourceSpan(path, number, match.start(1) + 1)
+        for path, text in texts.items()
+        for number, line in enumerate(text.splitlines(), start=1)
+        if not line.lstrip().startswith("//")
+        for match in [pattern.search(line)]
+        if match
+    ]
+    if not found:
+        return [], None
+    found.sort(key=lambda s: (s.file.startswith(LIBRARY_PREFIX), s.file, s.line))
+    hint = (
+        f"the rjsonnet engine (jrsonnet) has no std.{name}: write it without, or, "
+        "if go-jsonnet has it, build with --engine gojsonnet"
+    )
+    return found, hint
 
 
 def read_source_text(project: Project, rel_path: str) -> str | None:
