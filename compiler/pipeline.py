@@ -232,6 +232,7 @@ def build(
     lint: bool = True,
     use_cache: bool = True,
     keep_objects: bool = True,
+    store_cache: bool = True,
 ) -> BuildResult:
     """Render the selected targets and plan the change to out/ (nothing is written).
 
@@ -246,6 +247,7 @@ def build(
         lint=lint,
         use_cache=use_cache,
         keep_objects=keep_objects,
+        store_cache=store_cache,
     )
     if result.ok:
         result.diagnostics.extend(build_size_problems(result.files, project.limits))  # reliability (issue 6)
@@ -266,11 +268,13 @@ def render(
     lint: bool = True,
     use_cache: bool = True,
     keep_objects: bool = True,
+    store_cache: bool = True,
 ) -> BuildResult:
     """Render the selected targets and the GitOps folders; out/ is not read.
 
     A target whose inputs did not change comes from the cache in .rtc-cache/
-    (updated unless `use_cache` is off). With `keep_objects` off, the renders'
+    (updated unless `use_cache` or `store_cache` is off: `rtc build --check`
+    reads it but writes nothing). With `keep_objects` off, the renders'
     `cluster.objects` come back empty (`object_count` says how many there
     were): far less to load, copy and keep at scale, for callers that need
     only files and diagnostics (rtc build)."""
@@ -289,14 +293,14 @@ def render(
     stale = [t for t in targets if t not in cached]
 
     def finish(render_: TargetRender) -> TargetRender:
-        if cache:
+        if cache and store_cache:
             cache.store(render_)
         if not keep_objects and render_.cluster is not None:
             render_.cluster = dataclasses.replace(render_.cluster, objects=[])
         return render_
 
     fresh = render_targets(project, stale, engine, jobs or default_jobs(len(stale)), on_done, lint, finish)
-    if cache and not target_names:
+    if cache and store_cache and not target_names:
         cache.prune(targets)
     by_target = {**cached, **{r.target: r for r in fresh}}
     result.renders = [by_target[t] for t in targets]
@@ -306,7 +310,7 @@ def render(
         result.diagnostics.extend(problems)
         for folder in folders:
             rendered = delivery_render(folder)
-            invalid = _delivery_problems(project, cache, folder, rendered.files)
+            invalid = _delivery_problems(project, cache, folder, rendered.files, remember=store_cache)
             result.diagnostics.extend(invalid)
             if not has_errors(invalid):
                 result.renders.append(rendered)
@@ -314,7 +318,7 @@ def render(
 
 
 def _delivery_problems(
-    project: Project, cache: BuildCache | None, folder: ClusterRender, files: dict[str, bytes]
+    project: Project, cache: BuildCache | None, folder: ClusterRender, files: dict[str, bytes], *, remember: bool
 ) -> list[Diagnostic]:
     """The validation of a GitOps folder, remembered by its files' digest: the same
     bytes are the same objects. (Compiling the Argo CD schemas took a fifth of a no-op build.)"""
@@ -326,7 +330,7 @@ def _delivery_problems(
     if isinstance(found, list) and all(isinstance(d, Diagnostic) for d in found):
         return found
     invalid = validate_cluster(folder, default_validator(), project.out_dir_name)
-    if cache:
+    if cache and remember:
         cache.remember(name, digest.hexdigest(), invalid)
     return invalid
 

@@ -101,6 +101,7 @@ def run_build(
     lint: bool = True,
     use_cache: bool = True,
     keep_objects: bool = True,
+    store_cache: bool = True,
 ) -> BuildResult:
     try:
         result = build(
@@ -112,6 +113,7 @@ def run_build(
             lint=lint,
             use_cache=use_cache,
             keep_objects=keep_objects,
+            store_cache=store_cache,
         )
     except OutputError as exc:
         click.echo(f"rtc: error: {exc}", err=True)

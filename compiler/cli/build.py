@@ -76,7 +76,8 @@ def _build_locked(
         interrupted = interrupted_build(project.out_dir)
         if interrupted:
             raise OutputError(interrupted)
-    result = run_build(ctx, project, targets, jobs, use_cache=not no_cache, keep_objects=False)
+    # --check reads the build cache but writes nothing, not even the cache.
+    result = run_build(ctx, project, targets, jobs, use_cache=not no_cache, keep_objects=False, store_cache=not check)
     if not result.ok or result.plan is None:
         click.echo(f"rtc: build failed: {summarize(result.all_diagnostics)}; {out_name}/ left unchanged", err=True)
         sys.exit(EXIT_FINDINGS)
