@@ -32,11 +32,11 @@ import json
 import os
 import pickle
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from compiler.atomic import write_atomically
 from compiler.project import CONFIG_NAME, Project
 from compiler.targets import Target
 
@@ -261,15 +261,7 @@ class BuildCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             # Like .pytest_cache: the folder ignores itself in any Git repository.
             (path.parent / ".gitignore").write_text("# rtc's build cache: never commit it\n*\n", encoding="utf-8")
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=_SUFFIX)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.replace(temp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
+        write_atomically(path, data, suffix=_SUFFIX)
 
     def recall(self, name: str, key: str) -> object | None:
         """A value remembered under `name` for `key` (and this fingerprint), or None."""

@@ -24,6 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compiler.atomic import write_atomically
+
 # What rtc reports: shellcheck's errors and warnings (info and style are opinions).
 SEVERITY = "warning"
 _TIMEOUT_SECONDS = 120
@@ -130,14 +132,7 @@ class _DiskCache:
         path = self._path(key, exclude)
         data = json.dumps([f.__dict__ for f in _CACHE[(key, exclude)]])
         with contextlib.suppress(OSError):
-            fd, temp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    out.write(data)
-                os.replace(temp, path)
-            except OSError:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
+            write_atomically(path, data.encode("utf-8"), suffix=".json")
 
 
 def _run(binary: str, scripts: list[ScriptKey], exclude: tuple[str, ...]) -> None:

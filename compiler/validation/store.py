@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from compiler.atomic import write_atomically
 from compiler.validation.convert import (
     CONVERTER_VERSION,
     KUBERNETES_VERSION,
@@ -112,15 +113,7 @@ def _writable(directory: Path) -> Path | None:
 
 def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    write_atomically(path, text.encode("utf-8"))
 
 
 class _CrdCache:
