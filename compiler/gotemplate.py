@@ -16,8 +16,9 @@ rule's business.
 
 from __future__ import annotations
 
+import functools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 LEFT, RIGHT = "{{", "}}"
 BUILTINS = frozenset(
@@ -84,14 +85,10 @@ class TemplateError:
     offset: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class ParsedTemplate:
-    actions: list[Action] = field(default_factory=list)
+    actions: tuple[Action, ...] = ()
     error: TemplateError | None = None
-
-
-def has_actions(text: str) -> bool:
-    return LEFT in text
 
 
 def json_encoded(text: str) -> str:
@@ -103,9 +100,11 @@ def json_encoded(text: str) -> str:
     return encoded.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+# Memoized: lint rules parse the same strings, and a cluster repeats them per hardware profile.
+@functools.lru_cache(maxsize=4096)
 def parse(text: str) -> ParsedTemplate:
     """Every action of `text`, or the first error Go's parser would report."""
-    result = ParsedTemplate()
+    actions: list[Action] = []
     depth: list[tuple[str, int]] = []
     position = 0
     while True:
@@ -119,16 +118,14 @@ def parse(text: str) -> ParsedTemplate:
         if text.startswith("/*", inner_start):
             close = text.find("*/", inner_start + 2)
             if close < 0:
-                result.error = TemplateError("unclosed comment", start)
-                return result
+                return ParsedTemplate(tuple(actions), TemplateError("unclosed comment", start))
             after = close + 2
             if text.startswith(" -}}", after):
                 after += 4
             elif text.startswith(RIGHT, after):
                 after += 2
             else:
-                result.error = TemplateError("comment ends before closing delimiter", start)
-                return result
+                return ParsedTemplate(tuple(actions), TemplateError("comment ends before closing delimiter", start))
             position = after
             continue
         scanner = _Scanner(text, inner_start, start)
@@ -137,9 +134,8 @@ def parse(text: str) -> ParsedTemplate:
             action = _Action(tokens, depth, start)
             action.parse()
         except _Fail as failure:
-            result.error = TemplateError(failure.message, failure.offset)
-            return result
-        result.actions.append(
+            return ParsedTemplate(tuple(actions), TemplateError(failure.message, failure.offset))
+        actions.append(
             Action(
                 start=start,
                 end=end,
@@ -151,8 +147,9 @@ def parse(text: str) -> ParsedTemplate:
         position = end
     if depth:
         keyword, offset = depth[-1]
-        result.error = TemplateError(f"unexpected EOF: {{{{{keyword}}}}} has no {{{{end}}}}", offset)
-    return result
+        unclosed = TemplateError(f"unexpected EOF: {{{{{keyword}}}}} has no {{{{end}}}}", offset)
+        return ParsedTemplate(tuple(actions), unclosed)
+    return ParsedTemplate(tuple(actions))
 
 
 class _Fail(Exception):

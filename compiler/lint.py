@@ -162,12 +162,12 @@ def load_lint_config(project: Project) -> LintConfig:
     return LintConfig(severity=severity, options=options, platform=platform, platform_annotations=platform_annotations)
 
 
-def _rules_for(subject: Subject, config: LintConfig) -> list[tuple[Rule, Severity]]:
+def _rules_for(kind: str, config: LintConfig) -> list[tuple[Rule, Severity]]:
     chosen = []
     for rule_id in sorted(RULES):
         rule = RULES[rule_id]
         severity = config.severity_of(rule_id)
-        if severity is not None and subject.kind in rule.kinds:
+        if severity is not None and kind in rule.kinds:
             chosen.append((rule, severity))
     return chosen
 
@@ -197,10 +197,13 @@ def lint(subjects: list[Subject], context: LintContext, config: LintConfig) -> l
     if context.scripts is None and any(config.severity_of(r) is not None for r in ("RTC701", "RTC702")):
         prepare_scripts(subjects, context)
     diagnostics: list[Diagnostic] = []
+    rules_by_kind: dict[str, list[tuple[Rule, Severity]]] = {}
     for subject in subjects:
         suppressed = _valid_suppressions(subject)
         used: set[str] = set()
-        for rule, severity in _rules_for(subject, config):
+        if subject.kind not in rules_by_kind:
+            rules_by_kind[subject.kind] = _rules_for(subject.kind, config)
+        for rule, severity in rules_by_kind[subject.kind]:
             for finding in rule.check(subject, context):
                 if rule.id in suppressed:
                     used.add(rule.id)

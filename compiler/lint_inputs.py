@@ -83,7 +83,7 @@ def _catalog_spans(runtime_file: str, text: str | None, suppressions: dict[str, 
     for key in ("requirements", "lintExceptions"):
         pattern = re.compile(r"(?<![\w.])" + key + r"\s*[+]?:")
         for number, line in enumerate(lines, start=1):
-            match = pattern.search(line)
+            match = pattern.search(line) if key in line else None
             if match:
                 spans[key] = SourceSpan(runtime_file, number, match.start() + 1)
                 break
@@ -91,7 +91,8 @@ def _catalog_spans(runtime_file: str, text: str | None, suppressions: dict[str, 
     for rule_id in suppressions:
         pattern = re.compile(r"['\"]?" + re.escape(rule_id) + r"['\"]?\s*:")
         for number in range(start, len(lines) + 1):
-            match = pattern.search(lines[number - 1])
+            line = lines[number - 1]
+            match = pattern.search(line) if rule_id in line else None
             if match:
                 spans[f"lintExceptions.{rule_id}"] = SourceSpan(runtime_file, number, match.start() + 1)
                 break
@@ -105,8 +106,10 @@ def _read(project: Project, rel: str) -> str | None:
         return None
 
 
-def rendered_subject(project: Project, obj: RenderedObject, data: bytes, script_files: dict[str, str]) -> Subject:
-    """A rendered object, located in its out/ file."""
+def rendered_subject(
+    project: Project, obj: RenderedObject, data: bytes, script_files: dict[str, str], spans: dict[str, SourceSpan]
+) -> Subject:
+    """A rendered object, located in its out/ file; `spans` says where its catalog fields are written."""
     positions = LazyPositions(data.decode("utf-8"))
     layers = obj.layers
     return Subject(
@@ -118,7 +121,7 @@ def rendered_subject(project: Project, obj: RenderedObject, data: bytes, script_
         hardware=obj.hardware,
         suppressions=dict(obj.suppressions),
         requirements=dict(obj.requirements),
-        catalog_spans=_catalog_spans(layers.runtime, _read(project, layers.runtime), obj.suppressions),
+        catalog_spans=spans,
         resource_key=obj.resource_key,
         script_files=script_files,
     )
@@ -128,11 +131,18 @@ def cluster_subjects(
     project: Project, render: ClusterRender, files: dict[str, bytes], imports: dict[str, str]
 ) -> list[Subject]:
     scripts = {rel: text for rel in sorted(imports) if rel.endswith(SCRIPT_SUFFIX) and (text := _read(project, rel))}
+    # One runtime file serves every hardware profile of the runtime: read and search it once.
+    spans: dict[tuple[str, tuple[str, ...]], dict[str, SourceSpan]] = {}
     subjects = []
     for obj in render.objects:
         data = files.get(obj.out_path)
-        if data is not None:
-            subjects.append(rendered_subject(project, obj, data, scripts))
+        if data is None:
+            continue
+        runtime_file = obj.layers.runtime
+        key = (runtime_file, tuple(obj.suppressions))
+        if key not in spans:
+            spans[key] = _catalog_spans(runtime_file, _read(project, runtime_file), obj.suppressions)
+        subjects.append(rendered_subject(project, obj, data, scripts, dict(spans[key])))
     return subjects
 
 

@@ -33,19 +33,28 @@ _PLACEHOLDER_WORDS = frozenset({"", "none", "null", "changeme-from-secret", "<re
 class TokenShape:
     name: str
     pattern: re.Pattern[str]
+    # Every match contains one of these: a substring test first spares the regex
+    # on almost every value (a start-up script is thousands of characters).
+    needles: tuple[str, ...]
 
 
 TOKEN_SHAPES = (
-    TokenShape("a Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
+    TokenShape("a Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b"), ("hf_",)),
     TokenShape(
-        "a GitHub token", re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}\b|\bgithub_pat_[A-Za-z0-9_]{40,}")
+        "a GitHub token",
+        re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}\b|\bgithub_pat_[A-Za-z0-9_]{40,}"),
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
     ),
-    TokenShape("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    TokenShape("an OpenAI-style API key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{32,}")),
-    TokenShape("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
-    TokenShape("a JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
-    TokenShape("a private key", re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
-    TokenShape("a URL with a password", re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s:/@]+:[^\s:/@${}]+@[^\s/]+")),
+    TokenShape("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), ("AKIA", "ASIA")),
+    TokenShape("an OpenAI-style API key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{32,}"), ("sk-",)),
+    TokenShape("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), ("xox",)),
+    TokenShape(
+        "a JSON Web Token",
+        re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+        ("eyJ",),
+    ),
+    TokenShape("a private key", re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----"), ("PRIVATE KEY-----",)),
+    TokenShape("a URL with a password", re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s:/@]+:[^\s:/@${}]+@[^\s/]+"), ("://",)),
 )
 
 
@@ -57,6 +66,7 @@ class CredentialHit:
     start: int
 
 
+@functools.lru_cache(maxsize=8192)
 def name_suggests_credential(name: str) -> bool:
     parts = [p for p in re.split(r"[_.\-]", name.upper()) if p]
     if any(p in _SECRET_WORDS for p in parts):
@@ -76,6 +86,8 @@ def find_token(value: str) -> CredentialHit | None:
     """The first substring of `value` shaped like a known kind of credential."""
     best: CredentialHit | None = None
     for shape in TOKEN_SHAPES:
+        if not any(needle in value for needle in shape.needles):
+            continue
         match = shape.pattern.search(value)
         if match and (best is None or match.start() < best.start):
             best = CredentialHit(shape.name, match.start())
@@ -93,6 +105,8 @@ def env_credential(name: str, value: str) -> CredentialHit | None:
 
 
 # Command-line flags that take a credential: --api-key X, --token=X, --password X.
+# (Every such flag ends in one of _FLAG_WORDS, looked for first in the case-folded text.)
+_FLAG_WORDS = ("key", "token", "passw", "secret")
 _SECRET_FLAG = re.compile(
     r"(?<![\w-])--?(?P<flag>(?:[a-z0-9]+[-_])*(?:api[-_]key|token|password|passwd|secret))(?:=|\s+)(?P<value>[^\s\"'\\]+)",
     re.IGNORECASE,
@@ -105,7 +119,9 @@ def text_credential(text: str) -> CredentialHit | None:
     a literal after a credential flag (`--api-key abc`, not `--api-key "$KEY"`)."""
     token = find_token(text)
     flagged: CredentialHit | None = None
-    for match in _SECRET_FLAG.finditer(text):
+    lowered = text.casefold()
+    matches = _SECRET_FLAG.finditer(text) if any(word in lowered for word in _FLAG_WORDS) else ()
+    for match in matches:
         if match.group("value").startswith("$") or not is_literal_value(match.group("value")):
             continue
         flagged = CredentialHit(f"a literal value for the {match.group('flag')} flag", match.start())

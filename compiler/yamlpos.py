@@ -10,7 +10,6 @@ a startup script can point at the script's own line.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -233,15 +232,3 @@ def render_path(path: JsonPath) -> str:
 
 def _plain_key(key: str) -> bool:
     return bool(key) and all(ch.isalnum() or ch in "_-" for ch in key)
-
-
-def walk_strings(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, str]]:
-    """Every string in a JSON-like value, with its path."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from walk_strings(item, (*path, str(key)))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from walk_strings(item, (*path, index))

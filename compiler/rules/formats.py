@@ -106,10 +106,35 @@ def consistent_priority(subject: Subject, context: LintContext) -> Iterator[Find
     )
 
 
-def _scope_runtimes(subject: Subject, context: LintContext) -> tuple[Runtime, list[Runtime]]:
+def _auto_selectors(context: LintContext) -> dict[tuple[str, str | None], list[int]]:
+    """Positions in context.runtimes by each (format name, casefolded; version) auto-selected."""
+    index: dict[tuple[str, str | None], list[int]] = {}
+    for position, other in enumerate(context.runtimes):
+        keys = {(e.name.casefold(), e.version) for e in context.runtime_model(other).formats if e.auto_select}
+        for key in keys:
+            index.setdefault(key, []).append(position)
+    return index
+
+
+def _priority_rivals(subject: Subject, context: LintContext) -> tuple[Runtime, list[Runtime]]:
+    """This runtime and the others of its scope that auto-select one of its formats at
+    the same version, in the cluster's order: the only ones the webhook's priority
+    check can compare it with. (The index keeps the check linear: a fleet cluster
+    has hundreds of runtimes.)"""
     me = context.runtime_model(subject)
-    others = [context.runtime_model(r) for r in context.runtimes if r is not subject]
-    return me, [o for o in others if same_scope(me, o) and o.name != me.name]
+    index = context.shared.get("auto-selectors")
+    if not isinstance(index, dict):
+        index = context.shared["auto-selectors"] = _auto_selectors(context)
+    positions: set[int] = set()
+    for key in {(e.name.casefold(), e.version) for e in me.formats if e.auto_select}:
+        positions.update(index.get(key, []))
+    rivals = []
+    for position in sorted(positions):
+        other = context.runtimes[position]
+        runtime = context.runtime_model(other)
+        if other is not subject and same_scope(me, runtime) and runtime.name != me.name:
+            rivals.append(runtime)
+    return me, rivals
 
 
 @rule(id="RTC503", summary="No two runtimes auto-select a format at the same priority")
@@ -126,7 +151,7 @@ def equal_priority(subject: Subject, context: LintContext) -> Iterator[Finding]:
     list no protocolVersions share none, so the webhook lets them through;
     RTC504 reports the ambiguity that remains.
     """
-    me, others = _scope_runtimes(subject, context)
+    me, others = _priority_rivals(subject, context)
     if me.disabled:
         return
     for other in sorted(others, key=lambda r: r.name):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterator
@@ -222,12 +223,29 @@ class Server:
     multiprocess: bool = False
     # Its separate metrics port by default, if it has one.
     metrics_port: int | None = None
+    # A word every match of `command` contains: looked for first, because a plain
+    # substring search is far faster than the regex on a long startup script.
+    keyword: str = ""
+
+    def runs(self, command_text: str) -> bool:
+        return self.keyword in command_text and self.command.search(command_text) is not None
 
 
 SERVERS = (
-    Server("vLLM", re.compile(r"vllm"), re.compile(r"vllm\.entrypoints|\bvllm\s+serve\b"), 8000, True, True),
-    Server("MindIE", re.compile(r"mindie"), re.compile(r"mindieservice_daemon"), 1025, True, True, 1027),
-    Server("SGLang", re.compile(r"sglang"), re.compile(r"sglang\.launch_server"), 30000, True, True),
+    Server(
+        "vLLM", re.compile(r"vllm"), re.compile(r"vllm\.entrypoints|\bvllm\s+serve\b"), 8000, True, True, keyword="vllm"
+    ),
+    Server(
+        "MindIE",
+        re.compile(r"mindie"),
+        re.compile(r"mindieservice_daemon"),
+        1025,
+        True,
+        True,
+        1027,
+        keyword="mindieservice_daemon",
+    ),
+    Server("SGLang", re.compile(r"sglang"), re.compile(r"sglang\.launch_server"), 30000, True, True, keyword="sglang"),
     Server(
         "Text Generation Inference",
         re.compile(r"text-generation-inference"),
@@ -235,11 +253,33 @@ SERVERS = (
         80,
         True,
         True,
+        keyword="text-generation-launcher",
     ),
-    Server("Xinference", re.compile(r"xinference"), re.compile(r"\bxinference-local\b"), 9997, True),
-    Server("llama.cpp", re.compile(r"llama\.cpp"), re.compile(r"\bllama-server\b"), 8080, True),
-    Server("Triton", re.compile(r"tritonserver"), re.compile(r"\btritonserver\b"), 8000, metrics_port=8002),
-    Server("MLServer", re.compile(r"mlserver"), re.compile(r"\bmlserver\s+start\b"), 8080, metrics_port=8082),
+    Server(
+        "Xinference",
+        re.compile(r"xinference"),
+        re.compile(r"\bxinference-local\b"),
+        9997,
+        True,
+        keyword="xinference-local",
+    ),
+    Server("llama.cpp", re.compile(r"llama\.cpp"), re.compile(r"\bllama-server\b"), 8080, True, keyword="llama-server"),
+    Server(
+        "Triton",
+        re.compile(r"tritonserver"),
+        re.compile(r"\btritonserver\b"),
+        8000,
+        metrics_port=8002,
+        keyword="tritonserver",
+    ),
+    Server(
+        "MLServer",
+        re.compile(r"mlserver"),
+        re.compile(r"\bmlserver\s+start\b"),
+        8080,
+        metrics_port=8082,
+        keyword="mlserver",
+    ),
 )
 
 
@@ -252,30 +292,65 @@ def container_text(container: Container) -> str:
 
 def detect_server(container: Container) -> Server | None:
     """The model server a container runs: its command first, then its image."""
-    text = container_text(container)
-    for server in SERVERS:
-        if server.command.search(text):
-            return server
+    server = _server_by_command(container_text(container))
     image = container.body.get("image")
-    if isinstance(image, str):
-        repository = parse_image(image).repository
-        for server in SERVERS:
-            if server.image.search(repository):
-                return server
-    return None
+    if server is None and isinstance(image, str):
+        server = _server_by_image(parse_image(image).repository)
+    return server
 
 
+# Memoized here and below: a cluster's objects repeat the same command lines and
+# scripts (one runtime on several hardware profiles), and several rules ask.
+@functools.lru_cache(maxsize=4096)
+def _server_by_command(text: str) -> Server | None:
+    return next((server for server in SERVERS if server.runs(text)), None)
+
+
+@functools.lru_cache(maxsize=4096)
+def _server_by_image(repository: str) -> Server | None:
+    return next((server for server in SERVERS if server.image.search(repository)), None)
+
+
+# `--` first, then the look-behind (no word character or `-` before the `--`): a
+# pattern that starts with a literal is searched for that literal, several times faster.
 _PORT_FLAG = re.compile(
-    r"(?<![\w-])--(?:port|http-port|http_port|rest_port|rest-port|listen-port)(?:=|\s+)[\"']?(\d{1,5})\b"
+    r"--(?<![\w-]--)(?:port|http-port|http_port|rest_port|rest-port|listen-port)(?:=|\s+)[\"']?(\d{1,5})\b"
 )
-_METRICS_FLAG = re.compile(r"(?<![\w-])--(?:metrics-port|metrics_port)(?:=|\s+)[\"']?(\d{1,5})\b")
+_METRICS_FLAG = re.compile(r"--(?<![\w-]--)(?:metrics-port|metrics_port)(?:=|\s+)[\"']?(\d{1,5})\b")
 _PORT_VARIABLES = ("MLSERVER_HTTP_PORT", "PORT", "HTTP_PORT")
 _METRICS_VARIABLES = ("MLSERVER_METRICS_PORT", "METRICS_PORT")
 
 
-def _assignments(names: tuple[str, ...], text: str) -> list[int]:
-    pattern = re.compile(r"(?<![\w$])(?:export\s+)?(?:" + "|".join(names) + r")=[\"']?(\d{1,5})\b")
-    return [int(m.group(1)) for m in pattern.finditer(text)]
+def _assignment_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w$])(?:export\s+)?(?:" + "|".join(names) + r")=[\"']?(\d{1,5})\b")
+
+
+_PORT_ASSIGNMENT = _assignment_pattern(_PORT_VARIABLES)
+_METRICS_ASSIGNMENT = _assignment_pattern(_METRICS_VARIABLES)
+
+
+@dataclass(frozen=True)
+class _TextPorts:
+    """Ports a command line or script names: flags, then variable assignments."""
+
+    flags: frozenset[int]
+    assigned: frozenset[int]
+    metrics: frozenset[int]
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_ports(text: str) -> _TextPorts:
+    def numbers(pattern: re.Pattern[str], literal: str) -> frozenset[int]:
+        # Every flag has `--`, every variable ends in PORT: most texts are settled by `in`.
+        if literal not in text:
+            return frozenset()
+        return frozenset(int(m.group(1)) for m in pattern.finditer(text))
+
+    return _TextPorts(
+        flags=numbers(_PORT_FLAG, "--"),
+        assigned=numbers(_PORT_ASSIGNMENT, "PORT="),
+        metrics=numbers(_METRICS_FLAG, "--") | numbers(_METRICS_ASSIGNMENT, "PORT="),
+    )
 
 
 @dataclass(frozen=True)
@@ -297,19 +372,17 @@ def listen_ports(container: Container) -> ListenPorts:
     the recognised server's default port; else unknown."""
     text = container_text(container)
     env = env_values(container)
-    http = {int(m.group(1)) for m in _PORT_FLAG.finditer(text)}
+    found = _text_ports(text)
+    http = set(found.flags)
     evidence = "its command line" if http else ""
     for name in _PORT_VARIABLES:
         if name in env and env[name].isdigit():
             http.add(int(env[name]))
             evidence = evidence or f"env {name}"
-    if not http:
-        assigned = _assignments(_PORT_VARIABLES, text)
-        if assigned:
-            http.update(assigned)
-            evidence = "its startup script"
-    metrics = {int(m.group(1)) for m in _METRICS_FLAG.finditer(text)}
-    metrics.update(_assignments(_METRICS_VARIABLES, text))
+    if not http and found.assigned:
+        http.update(found.assigned)
+        evidence = "its startup script"
+    metrics = set(found.metrics)
     metrics.update(int(env[n]) for n in _METRICS_VARIABLES if n in env and env[n].isdigit())
     server = detect_server(container)
     if not http and server is not None and server.default_port is not None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
-from compiler.gotemplate import Action, has_actions, json_encoded, parse
+from compiler.gotemplate import LEFT, Action, json_encoded, parse
 from compiler.rules.k8s import substituted_containers
 from compiler.rules.registry import Finding, LintContext, Subject, rule
-from compiler.yamlpos import JsonPath, walk_strings
+from compiler.yamlpos import JsonPath
 
 # The ObjectMeta fields a runtime may read: stable for every InferenceService.
 METADATA_FIELDS = ("Name", "Namespace", "Labels", "Annotations")
@@ -36,12 +37,45 @@ def _offset(text: str, index: int) -> tuple[int, int]:
     return line, index - start + 1
 
 
-def container_strings(subject: Subject) -> Iterator[tuple[JsonPath, str]]:
+def _action_strings(value: Any, path: JsonPath, found: list[tuple[JsonPath, str]]) -> None:
+    """Append every string under `value` that holds `{{`, with its path. (A path is
+    built only for containers and hits: the walk visits every string of every object.)"""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, str):
+                if LEFT in item:
+                    found.append(((*path, str(key)), item))
+            elif isinstance(item, dict | list):
+                _action_strings(item, (*path, str(key)), found)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, str):
+                if LEFT in item:
+                    found.append(((*path, index), item))
+            elif isinstance(item, dict | list):
+                _action_strings(item, (*path, index), found)
+    elif isinstance(value, str) and LEFT in value:
+        found.append((path, value))
+
+
+def _placed_strings(subject: Subject) -> tuple[list[tuple[JsonPath, str]], list[tuple[JsonPath, str]]]:
+    """The subject's strings that hold `{{`: those in containers KServe substitutes, and the rest."""
+    found: list[tuple[JsonPath, str]] = []
+    _action_strings(subject.body, (), found)
+    if not found:
+        return [], []
+    substituted = [c.path for c in substituted_containers(subject.body)]
+    inside: list[tuple[JsonPath, str]] = []
+    outside: list[tuple[JsonPath, str]] = []
+    for path, text in found:
+        placed = any(path[: len(prefix)] == prefix for prefix in substituted)
+        (inside if placed else outside).append((path, text))
+    return inside, outside
+
+
+def container_strings(subject: Subject, context: LintContext) -> list[tuple[JsonPath, str]]:
     """Strings of the containers KServe substitutes, that hold `{{`."""
-    for container in substituted_containers(subject.body):
-        for path, text in walk_strings(container.body, container.path):
-            if has_actions(text):
-                yield path, text
+    return context.derived("placeholders", subject, _placed_strings)[0]
 
 
 def _field_problem(action: Action) -> str | None:
@@ -88,7 +122,7 @@ def placeholder_syntax(subject: Subject, context: LintContext) -> Iterator[Findi
     `&amp;`), and a key that is not set becomes the empty string; RTC402
     covers the keys.
     """
-    for path, text in container_strings(subject):
+    for path, text in container_strings(subject, context):
         parsed = parse(text)
         if parsed.error is not None:
             yield Finding(
@@ -123,7 +157,7 @@ def placeholder_annotations(subject: Subject, context: LintContext) -> Iterator[
     ```
     """
     known = set(context.profile.platform_annotations)
-    for path, text in container_strings(subject):
+    for path, text in container_strings(subject, context):
         parsed = parse(text)
         if parsed.error is not None:
             continue
@@ -163,7 +197,7 @@ def placeholder_json(subject: Subject, context: LintContext) -> Iterator[Finding
     """
     if not context.profile.json_templates:
         return
-    for path, text in container_strings(subject):
+    for path, text in container_strings(subject, context):
         parsed = parse(text)
         if parsed.error is not None:
             continue
@@ -187,12 +221,7 @@ def placeholder_scope(subject: Subject, context: LintContext) -> Iterator[Findin
     pod gets a volume named `{{.Name}}` or a worker started with a literal
     `{{ index .Annotations … }}` argument.
     """
-    substituted = {c.path for c in substituted_containers(subject.body)}
-    for path, text in walk_strings(subject.body):
-        if not has_actions(text):
-            continue
-        if any(path[: len(prefix)] == prefix for prefix in substituted):
-            continue
+    for path, text in context.derived("placeholders", subject, _placed_strings)[1]:
         yield Finding(
             path,
             "placeholder is not substituted here; KServe renders {{ }} only in kserve-container and "

@@ -13,7 +13,7 @@ import inspect
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from compiler.diagnostics import SourceSpan
 from compiler.selection import Runtime, runtime_from
@@ -22,6 +22,8 @@ from compiler.yamlpos import JsonPath, Positions
 if TYPE_CHECKING:
     from compiler.rules.profiles import PlatformProfile
     from compiler.shellcheck import ScriptReport
+
+T = TypeVar("T")
 
 RUNTIME_KINDS = ("ClusterServingRuntime", "ServingRuntime")
 SERVICE_KINDS = ("InferenceService",)
@@ -121,11 +123,26 @@ class LintContext:
     # every runtime with every other, which per subject would be quadratic.
     _models: dict[int, tuple[Subject, Runtime]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
+    # What several rules derive from one subject (its placeholder strings, …), once per lint run.
+    _derived: dict[tuple[str, int], tuple[Subject, object]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    # Anything rules compute once per lint run from the whole context (indexes over runtimes).
+    shared: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
+
     def runtime_model(self, subject: Subject) -> Runtime:
         found = self._models.get(id(subject))
         if found is None or found[0] is not subject:
             found = self._models[id(subject)] = (subject, runtime_from(subject.body))
         return found[1]
+
+    def derived(self, name: str, subject: Subject, compute: Callable[[Subject], T]) -> T:
+        """`compute(subject)`, computed once per subject and lint run under `name`."""
+        key = (name, id(subject))
+        found = self._derived.get(key)
+        if found is None or found[0] is not subject:
+            found = self._derived[key] = (subject, compute(subject))
+        return found[1]  # type: ignore[return-value]
 
 
 Check = Callable[[Subject, LintContext], Iterable[Finding]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 from compiler.diagnostics import SourceSpan
@@ -17,31 +18,34 @@ def subject_scripts(subject: Subject) -> list[Script]:
     return found
 
 
-def _sources(script: Script, subject: Subject) -> list[tuple[str, int, int]]:
+# Memoized: one script text per runtime, repeated on each of its hardware profiles.
+@functools.lru_cache(maxsize=1024)
+def _sources(script_text: str, script_files: tuple[tuple[str, str], ...]) -> tuple[tuple[str, int, int], ...]:
     """Catalog files whose text the script contains: (path, 0-based line of
     the script where the file starts, the file's line count)."""
     found = []
-    for path, text in sorted(subject.script_files.items()):
+    for path, text in script_files:
         if not text.strip():
             continue
-        offset = script.text.find(text)
+        offset = script_text.find(text)
         if offset < 0:
             continue
         length = text.count("\n") + (0 if text.endswith("\n") else 1)
-        found.append((path, script.text.count("\n", 0, offset), length))
-    return found
+        found.append((path, script_text.count("\n", 0, offset), length))
+    return tuple(found)
 
 
 def _findings(subject: Subject, context: LintContext, levels: tuple[str, ...]) -> Iterator[Finding]:
     report = context.scripts
     if report is None:
         return
-    for script in subject_scripts(subject):
+    script_files = tuple(sorted(subject.script_files.items()))
+    for script in context.derived("scripts", subject, subject_scripts):
         if report.problem:
             if "error" in levels:
                 yield Finding(script.path, f"startup script not checked: {report.problem}")
             return
-        sources = _sources(script, subject)
+        sources = _sources(script.text, script_files)
         # One finding per line and message: an unquoted {{.Name}} is four SC1083s otherwise.
         grouped: dict[tuple[int, int, str], list[ShellFinding]] = {}
         for found in report.of(script.shell, script.text):
@@ -51,7 +55,7 @@ def _findings(subject: Subject, context: LintContext, levels: tuple[str, ...]) -
             yield _finding(script, same[0], sources, len(same))
 
 
-def _finding(script: Script, found: ShellFinding, sources: list[tuple[str, int, int]], times: int) -> Finding:
+def _finding(script: Script, found: ShellFinding, sources: tuple[tuple[str, int, int], ...], times: int) -> Finding:
     message = f"SC{found.code}: {found.message}" + (f" ({times} times on this line)" if times > 1 else "")
     line_in_script = found.line - 1
     for path, first, length in sources:
