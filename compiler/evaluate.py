@@ -65,6 +65,19 @@ class HermeticImporter:
         self._root = str(self.project.root)
         self._real_root = os.path.realpath(self._root)
         self._allowed = tuple(d.rstrip("/") + "/" for d in self.project.source_dirs)
+        # Folder -> the folder with its links resolved: a target imports ~100 files
+        # from a dozen folders, and resolving each path anew was a third of the imports' cost.
+        self._real_dirs: dict[str, str] = {}
+        self._resolved: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def _real(self, full: str) -> str:
+        """`full` with every symbolic link resolved (os.path.realpath, folders remembered)."""
+        directory, name = os.path.split(full)
+        real_dir = self._real_dirs.get(directory)
+        if real_dir is None:
+            real_dir = self._real_dirs[directory] = os.path.realpath(directory)
+        real = os.path.join(real_dir, name)
+        return os.path.realpath(full) if os.path.islink(real) else real
 
     def _inside_sources(self, rel_path: str) -> bool:
         return rel_path.startswith(self._allowed)
@@ -79,8 +92,14 @@ class HermeticImporter:
         return seen
 
     def __call__(self, base: str, rel: str) -> tuple[str, str]:
+        # jrsonnet asks again for every import expression (125 calls for 25 files in a
+        # fleet cluster); within one evaluation the answer cannot change.
+        found = self._resolved.get((base, rel))
+        if found is not None:
+            return found
         try:
-            return self._resolve(base, rel)
+            found = self._resolved[(base, rel)] = self._resolve(base, rel)
+            return found
         except ImportRefused as exc:
             if not self.refused and isinstance(exc, UnreadableSource):
                 self.unreadable = exc
@@ -114,11 +133,12 @@ class HermeticImporter:
                     f"import {rel!r} resolves to {candidate}, outside the source folders "
                     f"({', '.join(self.project.source_dirs)})"
                 )
-            real = os.path.realpath(full)
-            real_rel = os.path.relpath(real, self._real_root)
+            real = self._real(full)
+            real_rel = real[len(self._real_root) + 1 :] if real.startswith(self._real_root + os.sep) else ".."
             if real_rel.startswith("..") or not self._inside_sources(real_rel.replace(os.sep, "/")):
                 raise ImportRefused(f"import {rel!r} is a symbolic link to {real}, outside the source folders")
-            return candidate, self._read(candidate, full)
+            text = self.texts.get(candidate)
+            return candidate, text if text is not None else self._read(candidate, full)
         raise ImportRefused(f"import {rel!r} not found (looked in: {', '.join(self._candidates(base, rel))})")
 
     def _read(self, rel_path: str, full: str) -> str:
