@@ -2,9 +2,10 @@
 
 - rtc owns exactly the files listed in out/.rtc-index.json; it never deletes
   or overwrites anything else, and never follows a symbolic link in out/.
-- The new tree is built beside out/ and swapped in with one atomic rename
-  (renameat2 RENAME_EXCHANGE on Linux): a build killed at any point leaves
-  the complete old tree or the complete new one.
+- The new tree is built beside out/, flushed to disk (one syncfs where that is
+  as durable as an fsync per file: compiler/durability.py) and swapped in with
+  one atomic rename (renameat2 RENAME_EXCHANGE on Linux): a build killed at any
+  point leaves the complete old tree or the complete new one.
 - One build at a time per repository (a POSIX lock on .rtc.lock).
 """
 
@@ -23,6 +24,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from compiler import durability
 
 INDEX_NAME = ".rtc-index.json"
 LOCK_NAME = ".rtc.lock"
@@ -314,9 +317,8 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(a))
 
 
-def _place(source: Path, target: Path) -> None:
+def _place(source: Path, target: Path, *, flush: bool) -> None:
     """Put an existing file or link into the staging tree without copying its bytes."""
-    target.parent.mkdir(parents=True, exist_ok=True)
     if source.is_symlink():
         os.symlink(os.readlink(source), target)
         return
@@ -324,17 +326,34 @@ def _place(source: Path, target: Path) -> None:
         os.link(source, target, follow_symlinks=False)
     except OSError:
         shutil.copy2(source, target, follow_symlinks=False)
+        if flush:
+            _fsync_path(target, os.O_RDONLY)
 
 
-def _write_durably(path: Path, data: bytes) -> None:
-    """Write a new file and flush it to disk, so the swap never publishes an
-    empty file after a power loss."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+def _link_unchanged(out_dir: str, rel: str, staging: Path, staging_fd: int, *, flush: bool) -> None:
+    """Hard-link an unchanged file of out/ (a regular file, as `plan` read it) into the staging tree."""
+    try:
+        os.link(os.path.join(out_dir, rel), rel, dst_dir_fd=staging_fd, follow_symlinks=False)
+    except OSError:
+        _place(Path(out_dir, rel), staging / rel, flush=flush)
+
+
+def _write_new(staging_fd: int, rel: str, data: bytes, *, flush: bool) -> None:
+    """Create one file of the staging tree (its folder exists); `flush`: fsync it now."""
+    fd = os.open(rel, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=staging_fd)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
+        if flush:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_path(path: Path, flags: int) -> None:
+    fd = os.open(path, flags | os.O_CLOEXEC)
+    try:
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -342,29 +361,49 @@ def _write_durably(path: Path, data: bytes) -> None:
 
 def _sync_dirs(paths: list[Path]) -> None:
     for path in paths:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _fsync_path(path, os.O_RDONLY | os.O_DIRECTORY)
+
+
+def _staging_dirs(change: Plan) -> list[str]:
+    """Every folder of the new tree, each after its parent."""
+    dirs = {parent for rel in [*change.desired, *change.kept, *change.foreign] for parent in _parents(rel)}
+    for rel in change.foreign_dirs:
+        dirs.update((*_parents(rel), rel))
+    return sorted(dirs)  # a parent is a prefix of its children, so it sorts first
 
 
 def _stage(staging: Path, out_dir: Path, change: Plan) -> None:
-    """Build the complete new tree in `staging`: new bytes for what changed,
-    links to the existing files for everything else."""
+    """Build the complete new tree in `staging` (new bytes for what changed,
+    links to the existing files for everything else) and flush it to disk.
+
+    Flushing: one syncfs(2) of the file system after everything is written
+    where that is as durable as an fsync per file and folder
+    (compiler/durability.py), else an fsync per written file and folder."""
     staging.mkdir()
-    unchanged = set(change.unchanged)
-    for rel, data in change.desired.items():
-        if rel in unchanged:
-            _place(out_dir / rel, staging / rel)
+    # Opened before anything is written: syncfs reports the write-back errors since this open.
+    staging_fd = os.open(staging, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        sync_all = durability.file_system_sync(staging_fd)
+        flush = sync_all is None
+        dirs = _staging_dirs(change)
+        for rel in dirs:
+            os.mkdir(rel, dir_fd=staging_fd)
+        unchanged = set(change.unchanged)
+        out = os.fspath(out_dir)
+        for rel, data in change.desired.items():
+            if rel in unchanged:
+                _link_unchanged(out, rel, staging, staging_fd, flush=flush)
+            else:
+                _write_new(staging_fd, rel, data, flush=flush)
+        for rel in [*change.kept, *change.foreign]:
+            _place(out_dir / rel, staging / rel, flush=flush)
+        _write_new(staging_fd, INDEX_NAME, index_bytes(change.desired, change.kept), flush=flush)
+        if sync_all is not None:
+            sync_all()
         else:
-            _write_durably(staging / rel, data)
-    for rel in [*change.kept, *change.foreign]:
-        _place(out_dir / rel, staging / rel)
-    for rel in change.foreign_dirs:
-        (staging / rel).mkdir(parents=True, exist_ok=True)
-    _write_durably(staging / INDEX_NAME, index_bytes(change.desired, change.kept))
-    _sync_dirs(sorted({(staging / rel).parent for rel in change.desired} | {staging}))
+            _sync_dirs([staging, *(staging / rel for rel in dirs)])
+    finally:
+        os.close(staging_fd)
 
 
 def _swap(root: Path, staging: Path, out_dir: Path) -> None:

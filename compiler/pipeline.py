@@ -17,8 +17,8 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from compiler import workers
 from compiler.cache import BuildCache, folder_digest
 from compiler.delivery import render_delivery
 from compiler.diagnostics import Diagnostic, SourceSpan, error, has_errors
@@ -32,9 +32,10 @@ from compiler.normalize import normalize
 from compiler.output import Plan, plan
 from compiler.project import CONFIG_NAME, Project
 from compiler.targets import DELIVERY_FOLDERS, Target, discover, select
-from compiler.validation import default_validator
-from compiler.validation.rendered import validate_cluster
-from compiler.watchdog import ChildDied, Overrun, run_bounded
+
+if TYPE_CHECKING:
+    from compiler import workers
+    from compiler.watchdog import ChildDied, Overrun
 
 
 @dataclass
@@ -86,10 +87,31 @@ class BuildResult:
         return dict(sorted(merged.items()))
 
 
+def prepare_render_stages(lint: bool) -> None:
+    """Import what rendering a target needs beyond what a build from the cache
+    needs, and load the bundled schemas' index.
+
+    Not at module level: a no-op build, where every target comes from the cache,
+    never loads validation, lint and its rules (a third of its start-up). Called
+    before workers are forked, so that they inherit all this instead of each
+    loading it again. (Not the Jsonnet engine: go-jsonnet starts Go's runtime
+    threads when loaded, and a forked child gets none of them.)"""
+    from compiler.validation import default_validator
+
+    default_validator()
+    import compiler.validation.rendered
+
+    if lint:
+        import compiler.lint_inputs  # noqa: F401
+
+
 def render_target(
     project: Project, target: Target, engine_name: str, lint: bool = True, *, collect_garbage: bool = True
 ) -> TargetRender:
     """Evaluate, normalize, validate, emit and lint one cluster."""
+    from compiler.validation import default_validator
+    from compiler.validation.rendered import validate_cluster
+
     started = time.perf_counter()
     result = TargetRender(target=target)
     engine = get_engine(engine_name, collect_garbage=collect_garbage)
@@ -109,7 +131,6 @@ def render_target(
                 result.object_count = len(cluster.objects)
                 result.files = emit_cluster(cluster)
                 if lint:
-                    # Imported here: the lint rules take a noticeable part of a no-op build's start-up.
                     from compiler.lint_inputs import lint_cluster, services_dir
 
                     # Lint also reads the cluster's services folder: an input for the cache.
@@ -125,6 +146,8 @@ def render_target(
 # native Jsonnet cannot be interrupted in-process), and every rendered object is
 # checked against limits.object-bytes.
 def render_target_limited(project: Project, target: Target, engine_name: str, lint: bool = True) -> TargetRender:
+    from compiler.watchdog import ChildDied, Overrun, run_bounded
+
     limits = project.limits
     if limits.eval_seconds <= 0:
         render = render_target(project, target, engine_name, lint)
@@ -139,6 +162,8 @@ def render_target_limited(project: Project, target: Target, engine_name: str, li
 
 
 def _render_failure(target: Target, exc: Overrun | ChildDied) -> Diagnostic:
+    from compiler.watchdog import Overrun
+
     if isinstance(exc, Overrun):
         return error(
             "E110",
@@ -178,6 +203,8 @@ def _render_in_worker(
 
 def _crashed(target: Target, crash: workers.Crash, seconds: float) -> TargetRender:
     """A forked worker that gave no result: the same diagnostics as the watchdog's."""
+    from compiler.watchdog import ChildDied, Overrun
+
     failure = Overrun(seconds) if crash.timed_out else ChildDied(crash.message)
     return TargetRender(target=target, diagnostics=[_render_failure(target, failure)])
 
@@ -193,6 +220,11 @@ def render_targets(
 ) -> list[TargetRender]:
     """Render the targets, in worker processes when jobs > 1. `finish` runs on each
     render where it was made (in the worker), before it is handed back."""
+    if not targets:
+        return []
+    from compiler import workers
+
+    prepare_render_stages(lint)
     if jobs <= 1 or len(targets) <= 1 or not workers.fork_available():
         renders = []
         for target in targets:
@@ -329,6 +361,9 @@ def _delivery_problems(
     found = cache.recall(name, digest.hexdigest()) if cache else None
     if isinstance(found, list) and all(isinstance(d, Diagnostic) for d in found):
         return found
+    from compiler.validation import default_validator
+    from compiler.validation.rendered import validate_cluster
+
     invalid = validate_cluster(folder, default_validator(), project.out_dir_name)
     if cache and remember:
         cache.remember(name, digest.hexdigest(), invalid)

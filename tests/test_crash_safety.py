@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler import output
+from compiler import durability, output
 from compiler.output import BACKUP_SUFFIX, STAGING_PREFIX, Plan, apply, build_lock, recover, replan
 from compiler.pipeline import build
 from compiler.project import load_project
@@ -99,16 +99,18 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     return Scenario(tmp_path_factory.mktemp("crash"))
 
 
-def _apply_in_child(root: str, change: Plan, exchange: bool) -> None:
+def _apply_in_child(root: str, change: Plan, exchange: bool, syncfs: bool = True) -> None:
     if not exchange:
         output._exchange = lambda a, b: False  # a system without renameat2
+    if not syncfs:
+        durability.file_system_sync = lambda fd: None  # a file system where only fsync per file is trusted
     out_dir = Path(root, "out")
     with build_lock(Path(root), 10):
         recover(Path(root), out_dir)
         apply(Path(root), out_dir, replan(out_dir, change))
 
 
-def _kill_apply_repeatedly(scenario: Scenario, exchange: bool, rounds: int) -> dict[str, int]:
+def _kill_apply_repeatedly(scenario: Scenario, exchange: bool, rounds: int, syncfs: bool = True) -> dict[str, int]:
     """Run apply() in a forked child and SIGKILL it after a random delay."""
     scenario.restore_old()
     project = load_project(scenario.root)
@@ -119,7 +121,7 @@ def _kill_apply_repeatedly(scenario: Scenario, exchange: bool, rounds: int) -> d
 
     def run(delay: float | None) -> float:
         started = time.perf_counter()
-        child = ctx.Process(target=_apply_in_child, args=(str(scenario.root), change, exchange))
+        child = ctx.Process(target=_apply_in_child, args=(str(scenario.root), change, exchange, syncfs))
         child.start()
         if delay is not None:
             time.sleep(delay)
@@ -148,8 +150,9 @@ def _kill_apply_repeatedly(scenario: Scenario, exchange: bool, rounds: int) -> d
     return outcomes
 
 
-def test_apply_killed_at_random_moments_leaves_old_or_new(scenario: Scenario) -> None:
-    outcomes = _kill_apply_repeatedly(scenario, exchange=True, rounds=12)
+@pytest.mark.parametrize("syncfs", [True, False], ids=["syncfs", "fsync-per-file"])
+def test_apply_killed_at_random_moments_leaves_old_or_new(scenario: Scenario, syncfs: bool) -> None:
+    outcomes = _kill_apply_repeatedly(scenario, exchange=True, rounds=12, syncfs=syncfs)
     assert set(outcomes) <= {"old", "new"}
     assert outcomes.get("old") and outcomes.get("new"), outcomes  # the kills landed on both sides of the swap
 

@@ -3,17 +3,35 @@
 Exit codes: 0 ok, 1 findings (errors in the catalog, drift, invalid manifests),
 2 usage errors (unknown options, unknown targets, no repository).
 
-Each command lives in its own module and registers itself on `cli`.
+Each command lives in its own module and registers itself on `cli` when that
+module is imported; COMMANDS below names the module and the command's summary,
+so that `rtc --help` lists every command without importing any, and running one
+imports only its module (compiler/cli/lazy.py).
 """
 
-from compiler.cli import build as _build  # noqa: F401  (registers build, show)
-from compiler.cli import diff as _diff  # noqa: F401
-from compiler.cli import docs as _docs  # noqa: F401  (registers docs, docs catalog, docs rules)
-from compiler.cli import explain as _explain  # noqa: F401
-from compiler.cli import lint as _lint  # noqa: F401  (registers lint, rules)
-from compiler.cli import schemas as _schemas  # noqa: F401  (registers schemas export)
-from compiler.cli import validate as _validate  # noqa: F401  (registers validate)
 from compiler.cli.app import cli
+from compiler.cli.lazy import LazyCommand
+
+COMMANDS = {
+    "build": LazyCommand("compiler.cli.build", "Render the clusters into out/<cluster>/."),
+    "diff": LazyCommand(
+        "compiler.cli.diff", "Show how the working tree changes the rendered output, object by object."
+    ),
+    "docs": LazyCommand("compiler.cli.docs", "Generated documentation: every document, or the one a subcommand names."),
+    "explain": LazyCommand("compiler.cli.explain", "Show a field's final value and the layers that set or changed it."),
+    "lint": LazyCommand("compiler.cli.lint", "Check runtimes and InferenceServices against the platform's rules."),
+    "rules": LazyCommand(
+        "compiler.cli.lint", "List every lint rule with its severity here, or show one rule's documentation."
+    ),
+    "schemas": LazyCommand(
+        "compiler.cli.schemas", "The schemas rtc validates against (vendored CRDs and Kubernetes kinds)."
+    ),
+    "show": LazyCommand("compiler.cli.build", "Print a cluster's rendered YAML on stdout; nothing is written."),
+    "validate": LazyCommand(
+        "compiler.cli.validate", "Validate Kubernetes manifests offline, as the API server and KServe would."
+    ),
+}
+cli.add_lazy_commands(COMMANDS)
 
 
 def main() -> None:

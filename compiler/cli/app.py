@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from compiler import __version__
+from compiler.cli.lazy import LazyGroup
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.engines import ENGINE_NAMES
-from compiler.output import OutputError
-from compiler.pipeline import BuildResult, TargetRender, build
-from compiler.project import Project, ProjectError, load_project
+
+# The pipeline, output and project modules are imported where they are used: `rtc --help`
+# and the commands that do not build need none of them (see compiler/cli/lazy.py).
+if TYPE_CHECKING:
+    from compiler.pipeline import BuildResult, TargetRender
+    from compiler.project import Project
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -28,6 +33,8 @@ class Context:
         self.quiet = quiet
 
     def project(self) -> Project:
+        from compiler.project import ProjectError, load_project
+
         try:
             return load_project(self.root)
         except ProjectError as exc:
@@ -56,7 +63,7 @@ def summarize(diagnostics: list[Diagnostic]) -> str:
     return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="rtc")
 @click.option(
     "--root",
@@ -103,6 +110,9 @@ def run_build(
     keep_objects: bool = True,
     store_cache: bool = True,
 ) -> BuildResult:
+    from compiler.output import OutputError
+    from compiler.pipeline import build
+
     try:
         result = build(
             project,
