@@ -179,3 +179,11 @@ def test_list_map_key_defaults_make_ports_collide() -> None:
     }
     verdict = validator.validate(obj)
     assert [(v.code, v.location) for v in verdict.violations] == [("E303", "spec.containers[0].ports[2]")]
+
+
+def test_the_catalog_kinds_compiled_before_forking_have_schemas() -> None:
+    from compiler.pipeline import CATALOG_KINDS
+
+    validator = default_validator()
+    assert [validator.prepare(api_version, kind) for api_version, kind in CATALOG_KINDS] == [True, True]
+    assert not validator.prepare("example.com/v1", "Nothing")

@@ -79,6 +79,11 @@ class Validator:
             compiled = self._compiled[key] = _Compiled(schema, validator, SiteTree.build(schema.sites))
         return compiled
 
+    def prepare(self, api_version: str, kind: str) -> bool:
+        """Compile the kind's validator now (False: no schema). A parent process that
+        is about to fork workers does this once instead of every worker doing it."""
+        return self._compile(api_version, kind) is not None
+
     def validate(self, obj: Any) -> Verdict:
         if not isinstance(obj, dict):
             return Verdict(
