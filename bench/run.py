@@ -44,6 +44,34 @@ _ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 _PROGRESS = re.compile(r"^rtc: ([a-z0-9-]+): .*\((unchanged, from the cache|[0-9.]+s)\)$", re.MULTILINE)
 
 
+class Trash:
+    """Where outputs go between runs: moved aside, deleted when the whole bench is done.
+
+    Deleting a tree right before a timed run would time the file system, not the
+    tool: on a journal-less ext4 (this machine's) the kernel skips inodes freed in the
+    last minute or more and rescans them for every file it creates, so after an
+    `rm -rf` of 2 000 files each new file costs ~0.5 ms more (docs/performance.md,
+    section 6). A fresh clone or a CI checkout has deleted nothing. rtc and Kapitan
+    get the same treatment."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.count = 0
+
+    def move(self, path: Path) -> None:
+        if not path.exists():
+            return
+        self.count += 1
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path.rename(self.folder / f"{self.count:05d}-{path.name}")
+
+    def empty(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+TRASH = Trash(WORK / "trash")
+
+
 @dataclass
 class Run:
     seconds: float
@@ -155,12 +183,13 @@ class ScaleBench:
 
     def clean(self) -> None:
         for name in ("out", ".rtc-cache"):
-            shutil.rmtree(self.root / name, ignore_errors=True)
+            TRASH.move(self.root / name)
 
     def rtc_run(self, *args: str, what: str, sample_memory: bool = False) -> Run:
         return _must(run([*self.rtc, *args], self.root, sample_memory=sample_memory, env=self.env), what)
 
     def measure(self) -> dict[str, Any]:
+        TRASH.move(self.root)  # an earlier bench's workload, out/ and all
         self.written = workload.write(self.scale, self.root)
         loads = [os.getloadavg()[0]]
         self.raw()
@@ -194,7 +223,7 @@ class ScaleBench:
         first = []
         for _ in range(self.repeat):
             self.clean()
-            shutil.rmtree(self.user_cache, ignore_errors=True)
+            TRASH.move(self.user_cache)
             first.append(self.rtc_run("-q", "build", what="first build").seconds)
         self.results["rtc_build_first_on_machine"] = _summary(first)
         print(f"  rtc build, first on the machine: {statistics.median(first):.2f}s", flush=True)
@@ -267,7 +296,7 @@ class ScaleBench:
             _must(run([str(kapitan), "--version"], self.root), "kapitan --version")  # bytecode, page cache
             for _ in range(repeat):
                 output = self.root / "kapitan-out"
-                shutil.rmtree(output, ignore_errors=True)
+                TRASH.move(output)
                 command = [
                     str(kapitan),
                     "compile",
@@ -325,6 +354,7 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"bench: unknown scale(s) {', '.join(unknown)}; choose from {', '.join(workload.SCALES)}")
     RESULTS.mkdir(parents=True, exist_ok=True)
+    TRASH.empty()  # a killed run's leftovers (rarely any): deleted before anything is timed
     for name in names:
         scale = workload.SCALES[name]
         print(f"bench: {name} ({scale.objects} objects, {scale.clusters} clusters)", flush=True)
@@ -336,6 +366,7 @@ def main() -> None:
         print(f"bench: wrote {path.relative_to(REPO)}", flush=True)
     report.write_readme(RESULTS, REPO / "bench" / "README.md")
     print("bench: updated bench/README.md", flush=True)
+    TRASH.empty()
 
 
 if __name__ == "__main__":
