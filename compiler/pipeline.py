@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import hashlib
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -147,6 +148,10 @@ def render_target(
                     services = services_dir(project, target.name)
                     result.inputs[services.relative_to(project.root).as_posix() + "/"] = folder_digest(services)
                     result.diagnostics.extend(lint_cluster(project, cluster, result.files, evaluated.imports))
+    if result.cluster is not None:
+        # Here, where the render is made: a worker hands back no objects (keep_objects off),
+        # and a render with a problem must not reach the build cache.
+        result.diagnostics.extend(object_size_problems(result.cluster, result.files, project.limits))
     result.seconds = time.perf_counter() - started
     return result
 
@@ -166,8 +171,6 @@ def render_target_limited(project: Project, target: Target, engine_name: str, li
             render = run_bounded(render_target, (project, target, engine_name, lint), limits.eval_seconds)
         except (Overrun, ChildDied) as exc:
             return TargetRender(target=target, diagnostics=[_render_failure(target, exc)])
-    if render.cluster is not None:
-        render.diagnostics.extend(object_size_problems(render.cluster, render.files, limits))
     return render
 
 
@@ -228,14 +231,18 @@ def render_targets(
     lint: bool = True,
     finish: Finish | None = None,
 ) -> list[TargetRender]:
-    """Render the targets, in worker processes when jobs > 1. `finish` runs on each
-    render where it was made (in the worker), before it is handed back."""
+    """Render the targets, each in a forked worker process, `jobs` at a time (one
+    target too: a worker skips the engine's garbage collection and inherits the
+    prepared stages). `finish` runs on each render where it was made (in the
+    worker), before it is handed back."""
     if not targets:
         return []
     from compiler import workers
 
     prepare_render_stages(lint)
-    if jobs <= 1 or len(targets) <= 1 or not workers.fork_available():
+    if not workers.fork_available() or "_gojsonnet" in sys.modules:
+        # Without fork, or once go-jsonnet's runtime is loaded here (a forked child
+        # calling into it hangs): the watchdog's worker, started from a clean server.
         renders = []
         for target in targets:
             render = render_target_limited(project, target, engine_name, lint)
@@ -253,8 +260,6 @@ def render_targets(
             if isinstance(outcome, workers.Crash)
             else outcome
         )
-        if render.cluster is not None:
-            render.diagnostics.extend(object_size_problems(render.cluster, render.files, project.limits))
         if on_done:
             on_done(render)
         renders.append(render)

@@ -96,9 +96,9 @@ def dig(data: Any, path: list[Any]) -> Any:
 
 @pytest.fixture
 def one_job(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Render in this process's one long-lived worker instead of a pool per case:
-    the same code path as `rtc build -j1`, and several times faster here.
-    (Output across worker counts is compared in test_determinism.py.)"""
+    """One worker at a time, the same code path as `rtc build -j1`: the cases run
+    side by side with nothing else competing. (Output across worker counts is
+    compared in test_determinism.py.)"""
     monkeypatch.setattr(pipeline, "default_jobs", lambda count: 1)
 
 

@@ -23,7 +23,7 @@ from compiler.targets import DELIVERY_FOLDERS
 from compiler.validation import rendered
 from compiler.validation.rendered import validate_cluster
 from compiler.validation.validator import Validator
-from tests.conftest import copy_catalog, snapshot
+from tests.conftest import REPO, copy_catalog, snapshot
 
 
 def build_and_write(root: Path, **options: object) -> BuildResult:
@@ -329,3 +329,18 @@ def test_gitops_folders_are_validated_again_only_when_their_files_change(
     validated.clear()
     build_and_write(repo)
     assert "argocd" in validated
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_oversized_object_fails_every_build_and_is_never_cached(repo: Path, jobs: int) -> None:
+    """limits.object-bytes is checked where the render is made: a worker hands back
+    no objects (rtc build), and a render it rejects must not come back from the cache."""
+    shutil.copyfile(
+        REPO / "tests/bad_inputs/size-huge-string/overlays/broken.jsonnet", repo / "overlays/broken.jsonnet"
+    )
+    for _ in range(2):
+        result = build_and_write(repo, jobs=jobs, keep_objects=False)
+        assert not result.ok
+        assert [d.code for d in result.all_diagnostics if d.code == "E113"] == ["E113"]
+        assert from_cache(result)["broken"] is False
+    assert not (repo / "out/broken").exists()
