@@ -208,8 +208,8 @@ def plan(out_dir: Path, desired: dict[str, bytes], clusters: set[str] | None) ->
 
 
 def replan(out_dir: Path, change: Plan) -> Plan:
-    """The same build planned again against out/ as it is now (under the lock:
-    another build may have changed out/ since `change` was planned)."""
+    """The same build planned again against out/ as it is now (after `recover`
+    put a killed build's tree back)."""
     return plan(out_dir, change.desired, change.clusters)
 
 
@@ -286,19 +286,23 @@ def _leftover_dir(path: Path) -> bool:
     return True
 
 
-def recover(root: Path, out_dir: Path) -> None:
-    """Finish or undo what a killed build left behind (call with the lock held)."""
+def recover(root: Path, out_dir: Path) -> bool:
+    """Finish or undo what a killed build left behind (call with the lock held).
+    True when out/ itself changed (put back), so that a plan made before is stale."""
+    restored = False
     backup = out_dir.with_name(out_dir.name + BACKUP_SUFFIX)
     if _leftover_dir(backup):
         if not out_dir.exists() and not out_dir.is_symlink():
             # Killed between the two renames of the non-atomic fallback: the old tree is complete.
             os.rename(backup, out_dir)
+            restored = True
         else:
             # Killed while deleting the old tree after the swap: out/ is the new, complete tree.
             shutil.rmtree(backup)
     for leftover in sorted(root.glob(STAGING_PREFIX + "*")):
         if _leftover_dir(leftover):
             shutil.rmtree(leftover)
+    return restored
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -97,9 +97,9 @@ def _build_locked(
             err=True,
         )
         sys.exit(EXIT_FINDINGS)
-    recover(project.root, project.out_dir)
-    # Planned again after recovering what a killed build left behind.
-    change = replan(project.out_dir, change)
+    # The whole build holds the lock, so out/ is as planned unless a killed build's tree was just put back.
+    if recover(project.root, project.out_dir):
+        change = replan(project.out_dir, change)
     apply(project.root, project.out_dir, change)
     report_foreign(ctx, out_name, change.foreign)
     elapsed = time.perf_counter() - started
