@@ -15,8 +15,6 @@ in-process survives from one target to the next.
 from __future__ import annotations
 
 import atexit
-import contextlib
-import ctypes
 import faulthandler
 import multiprocessing
 import os
@@ -29,8 +27,9 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
+from compiler.workers import die_with_parent
+
 T = TypeVar("T")
-_PR_SET_PDEATHSIG = 1
 
 
 class Overrun(Exception):
@@ -53,14 +52,8 @@ def _context() -> multiprocessing.context.ForkContext | multiprocessing.context.
     return multiprocessing.context.ForkContext()
 
 
-def die_with_parent() -> None:
-    """Linux: this process is killed with its parent (a killed build leaves no evaluation running)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
 def _serve(conn: Connection) -> None:
-    die_with_parent()
+    die_with_parent(os.getppid())
     faulthandler.disable()  # a crash is reported by the parent, as one line
     while True:
         try:

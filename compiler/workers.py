@@ -12,6 +12,7 @@ Results come back pickled through a pipe and are returned in item order.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import pickle
 import selectors
@@ -26,6 +27,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _CHUNK = 1 << 16
+_PR_SET_PDEATHSIG = 1
 
 
 class WorkerError(Exception):
@@ -55,10 +57,20 @@ def fork_available() -> bool:
     return hasattr(os, "fork")
 
 
-def _child(fn: Callable[[T], R], item: T, write_fd: int) -> None:
+def die_with_parent(parent: int) -> None:
+    """Linux: this process is killed with its parent `parent`, so a killed build leaves no
+    evaluation running (and none past limits.eval-seconds: the parent enforces it)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(70)
+
+
+def _child(fn: Callable[[T], R], item: T, write_fd: int, parent: int) -> None:
     """Run in the forked process; never returns."""
     status = 0
     try:
+        die_with_parent(parent)
         try:
             payload = pickle.dumps((True, fn(item)), protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException:
@@ -115,10 +127,11 @@ def run_forked(
         while reported < len(items):
             while next_index < len(items) and len(running) < jobs:
                 read_fd, write_fd = os.pipe()
+                parent = os.getpid()
                 pid = os.fork()
                 if pid == 0:  # pragma: no cover - runs in the child
                     os.close(read_fd)
-                    _child(fn, items[next_index], write_fd)
+                    _child(fn, items[next_index], write_fd, parent)
                 os.close(write_fd)
                 running[read_fd] = _Running(next_index, pid, read_fd, [], started=time.monotonic())
                 selector.register(read_fd, selectors.EVENT_READ)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from bench import workload
 from compiler import workers
-from compiler.pipeline import BuildResult, build
+from compiler.pipeline import BuildResult, build, render_target
 from compiler.project import load_project
+from compiler.targets import discover
 
 
 def outcome(result: BuildResult) -> tuple[list[str], dict[str, bytes], list[str]]:
@@ -29,6 +33,11 @@ def test_any_worker_count_gives_the_single_worker_output(tmp_path: Path) -> None
     assert single.ok and len([f for f in single.files if f.startswith("fleet-")]) == 192 + 6
     for jobs in (2, 3, 6):
         assert outcome(build(project, jobs=jobs, use_cache=False)) == outcome(single), jobs
+    # Every build forks its workers; this process renders the same bytes itself.
+    in_process: dict[str, bytes] = {}
+    for target in discover(project)[0]:
+        in_process.update(render_target(project, target, project.engine).files)
+    assert in_process == {rel: data for rel, data in single.files.items() if rel.startswith("fleet-")}
 
 
 def test_errors_and_their_order_are_the_same_in_workers(repo: Path) -> None:
@@ -75,3 +84,45 @@ def test_a_killed_worker_is_a_crash_for_its_item_only() -> None:
 def test_an_exception_in_a_worker_is_raised_with_its_traceback() -> None:
     with pytest.raises(workers.WorkerError, match="two is not allowed"):
         workers.run_forked(_raise_on_two, [1, 2, 3], 2)
+
+
+_ORPHAN_SCRIPT = """
+import sys, time
+from compiler import workers
+
+def wait_forever(pid_file: str) -> None:
+    with open(pid_file, "w") as f:
+        f.write(str(__import__("os").getpid()))
+    time.sleep(600)
+
+workers.run_forked(wait_forever, [sys.argv[1]], 1)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_killed_build_leaves_no_worker_running(tmp_path: Path) -> None:
+    """A worker evaluating forever dies with rtc (SIGKILL leaves the parent no time to stop it)."""
+    pid_file = tmp_path / "worker.pid"
+    parent = subprocess.Popen([sys.executable, "-c", _ORPHAN_SCRIPT, str(pid_file)])
+    try:
+        deadline = time.monotonic() + 30
+        while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        worker = int(pid_file.read_text())
+        assert _alive(worker)
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(worker), "the worker outlived the killed build"
