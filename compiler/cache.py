@@ -112,6 +112,7 @@ class _SourceState:
 
     root: Path
     hashes: dict[str, str | None] = field(default_factory=dict)
+    present: dict[str, bool] = field(default_factory=dict)
 
     def sha256(self, rel: str) -> str | None:
         if rel not in self.hashes:
@@ -126,8 +127,12 @@ class _SourceState:
         return self.hashes[rel]
 
     def exists(self, rel: str) -> bool:
-        path = self.root / rel
-        return path.is_file() or path.is_symlink()
+        # Remembered like the hashes: the targets share most of their absent import candidates.
+        found = self.present.get(rel)
+        if found is None:
+            path = os.path.join(self.root, rel)
+            found = self.present[rel] = os.path.isfile(path) or os.path.islink(path)
+        return found
 
     def input_digest(self, rel: str) -> str | None:
         """A recorded input's digest now: folders (ending in "/") as folder_digest, files by content."""
