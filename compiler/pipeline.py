@@ -96,7 +96,8 @@ CATALOG_KINDS = (
 
 def prepare_render_stages(lint: bool) -> None:
     """Import what rendering a target needs beyond what a build from the cache
-    needs, and load the bundled schemas' index.
+    needs, load the bundled schemas' index and compile the validators of the
+    kinds the catalog renders (CATALOG_KINDS).
 
     Not at module level: a no-op build, where every target comes from the cache,
     never loads validation, lint and its rules (a third of its start-up). Called
