@@ -292,7 +292,11 @@ def container_text(container: Container) -> str:
 
 def detect_server(container: Container) -> Server | None:
     """The model server a container runs: its command first, then its image."""
-    server = _server_by_command(container_text(container))
+    return _server_of(container, container_text(container))
+
+
+def _server_of(container: Container, text: str) -> Server | None:
+    server = _server_by_command(text)
     image = container.body.get("image")
     if server is None and isinstance(image, str):
         server = _server_by_image(parse_image(image).repository)
@@ -384,7 +388,7 @@ def listen_ports(container: Container) -> ListenPorts:
         evidence = "its startup script"
     metrics = set(found.metrics)
     metrics.update(int(env[n]) for n in _METRICS_VARIABLES if n in env and env[n].isdigit())
-    server = detect_server(container)
+    server = _server_of(container, text)
     if not http and server is not None and server.default_port is not None:
         http.add(server.default_port)
         evidence = f"{server.name}'s default"

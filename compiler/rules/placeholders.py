@@ -78,6 +78,11 @@ def container_strings(subject: Subject, context: LintContext) -> list[tuple[Json
     return context.derived("placeholders", subject, _placed_strings)[0]
 
 
+def unsubstituted_strings(subject: Subject, context: LintContext) -> list[tuple[JsonPath, str]]:
+    """Strings that hold `{{` anywhere else in the object."""
+    return context.derived("placeholders", subject, _placed_strings)[1]
+
+
 def _field_problem(action: Action) -> str | None:
     for reference in action.references:
         if reference.scoped:
@@ -221,7 +226,7 @@ def placeholder_scope(subject: Subject, context: LintContext) -> Iterator[Findin
     pod gets a volume named `{{.Name}}` or a worker started with a literal
     `{{ index .Annotations … }}` argument.
     """
-    for path, text in context.derived("placeholders", subject, _placed_strings)[1]:
+    for path, text in unsubstituted_strings(subject, context):
         yield Finding(
             path,
             "placeholder is not substituted here; KServe renders {{ }} only in kserve-container and "

@@ -119,11 +119,9 @@ class LintContext:
     # Every runtime the cluster gets (for selection rules and InferenceService checks).
     runtimes: list[Subject] = field(default_factory=list)
     scripts: ScriptReport | None = None
-    # runtime_from() of each subject, once per lint run: the selection rules compare
-    # every runtime with every other, which per subject would be quadratic.
-    _models: dict[int, tuple[Subject, Runtime]] = field(default_factory=dict, init=False, repr=False, compare=False)
-
-    # What several rules derive from one subject (its placeholder strings, …), once per lint run.
+    # What several rules derive from one subject (its KServe model, its placeholder
+    # strings, …), once per lint run: the selection rules compare every runtime with
+    # every other, which per subject would be quadratic.
     _derived: dict[tuple[str, int], tuple[Subject, object]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -131,10 +129,7 @@ class LintContext:
     shared: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def runtime_model(self, subject: Subject) -> Runtime:
-        found = self._models.get(id(subject))
-        if found is None or found[0] is not subject:
-            found = self._models[id(subject)] = (subject, runtime_from(subject.body))
-        return found[1]
+        return self.derived("runtime-model", subject, _runtime_model)
 
     def derived(self, name: str, subject: Subject, compute: Callable[[Subject], T]) -> T:
         """`compute(subject)`, computed once per subject and lint run under `name`."""
@@ -143,6 +138,10 @@ class LintContext:
         if found is None or found[0] is not subject:
             found = self._derived[key] = (subject, compute(subject))
         return found[1]  # type: ignore[return-value]
+
+
+def _runtime_model(subject: Subject) -> Runtime:
+    return runtime_from(subject.body)
 
 
 Check = Callable[[Subject, LintContext], Iterable[Finding]]
