@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from compiler.cli.app import Context, cli, fail_usage
-from compiler.cli.validate import load_store
+from compiler.cli.validate import load_store, schema_location_option
 from compiler.validation.export import KUBECONFORM_TEMPLATE, export_schemas
 
 
@@ -18,14 +18,7 @@ def schemas_group() -> None:
 
 @schemas_group.command("export")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option(
-    "--schema-location",
-    "locations",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    metavar="PATH",
-    help="Also convert the CustomResourceDefinitions in this file or folder (repeatable).",
-)
+@schema_location_option("Also convert the CustomResourceDefinitions in this file or folder (repeatable).")
 @click.pass_obj
 def export_command(ctx: Context, directory: Path, locations: tuple[Path, ...]) -> None:
     """Write every schema as JSON Schema in kubeconform's layout.

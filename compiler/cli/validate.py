@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -13,6 +15,15 @@ from compiler.validation.documents import STDIN, Source, collect
 from compiler.validation.manifests import validate_sources
 from compiler.validation.report import FORMATS, RENDERERS, summary
 from compiler.validation.store import SchemaLoadError, default_cache_dir
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def schema_location_option(help: str) -> Callable[[F], F]:
+    """`--schema-location PATH` (repeatable), passed as `locations`: the CRDs load_store adds."""
+    return click.option(
+        "--schema-location", "locations", multiple=True, type=click.Path(path_type=Path), metavar="PATH", help=help
+    )
 
 
 def load_store(locations: tuple[Path, ...]) -> SchemaStore:
@@ -25,13 +36,8 @@ def load_store(locations: tuple[Path, ...]) -> SchemaStore:
 
 @cli.command("validate")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@click.option(
-    "--schema-location",
-    "locations",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    metavar="PATH",
-    help="Also use the CustomResourceDefinitions in this file or folder (repeatable; they win over rtc's own).",
+@schema_location_option(
+    "Also use the CustomResourceDefinitions in this file or folder (repeatable; they win over rtc's own)."
 )
 @click.option("--ignore-missing-schemas", is_flag=True, help="Skip kinds rtc has no schema for instead of failing.")
 @click.option(
