@@ -6,14 +6,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from compiler import __version__
+from compiler.ci_formats import github_data, github_property, sarif_log
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.lint import DEFAULT_SEVERITY
 from compiler.rules import RULES
 
 FORMATS = ("text", "json", "sarif", "github")
 _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 def ordered(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -118,25 +117,7 @@ def sarif(diagnostics: list[Diagnostic]) -> str:
                 {"id": index, **_location(span)} for index, span in enumerate(d.related, start=1)
             ]
         results.append(result)
-    document = {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {"driver": {"name": "rtc", "version": __version__, "rules": rules}},
-                "results": results,
-            }
-        ],
-    }
-    return json.dumps(document, indent=2) + "\n"
-
-
-def _escape_data(value: str) -> str:
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(value: str) -> str:
-    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
+    return sarif_log(rules, results)
 
 
 _GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -148,14 +129,14 @@ def github(diagnostics: list[Diagnostic]) -> str:
     for d in ordered(diagnostics):
         properties = []
         if d.span:
-            properties.append(f"file={_escape_property(d.span.file)}")
+            properties.append(f"file={github_property(d.span.file)}")
             if d.span.line:
                 properties.append(f"line={d.span.line}")
             if d.span.column:
                 properties.append(f"col={d.span.column}")
-        properties.append(f"title={_escape_property(d.code)}")
+        properties.append(f"title={github_property(d.code)}")
         message = d.message + (f"\nhint: {d.hint}" if d.hint else "")
-        lines.append(f"::{_GITHUB_LEVEL[d.severity]} {','.join(properties)}::{_escape_data(message)}")
+        lines.append(f"::{_GITHUB_LEVEL[d.severity]} {','.join(properties)}::{github_data(message)}")
     return "".join(line + "\n" for line in lines)
 
 

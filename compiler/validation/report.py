@@ -9,7 +9,7 @@ import json
 from typing import Any
 from xml.etree import ElementTree
 
-from compiler import __version__
+from compiler.ci_formats import github_data, github_property, sarif_log
 from compiler.diagnostics import Diagnostic, Severity, SourceSpan
 from compiler.validation.manifests import ERROR, INVALID_DOC, SKIPPED_DOC, VALID, DocumentResult, Finding, Report
 
@@ -149,31 +149,7 @@ def as_sarif(report: Report) -> str:
                 }
             )
     rules = [{"id": code, "shortDescription": {"text": _CODES[code]}} for code in sorted(used) if code in _CODES]
-    log = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "rtc",
-                        "version": __version__,
-                        "rules": rules,
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }
-    return json.dumps(log, indent=2) + "\n"
-
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+    return sarif_log(rules, results)
 
 
 def as_github(report: Report) -> str:
@@ -186,12 +162,12 @@ def as_github(report: Report) -> str:
             text = f"{violation.location}: {violation.message}" if violation.path else violation.message
             properties = ",".join(
                 (
-                    f"file={_escape_property(result.source)}",
+                    f"file={github_property(result.source)}",
                     f"line={finding.line}",
-                    f"title={_escape_property(f'rtc {violation.code} {result.label}')}",
+                    f"title={github_property(f'rtc {violation.code} {result.label}')}",
                 )
             )
-            lines.append(f"::{level} {properties}::{_escape_data(text)}")
+            lines.append(f"::{level} {properties}::{github_data(text)}")
     lines.append(f"rtc: {summary(report)}")
     return "\n".join(lines) + "\n"
 
