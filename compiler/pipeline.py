@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from compiler.cache import BuildCache, folder_digest
 from compiler.delivery import render_delivery
@@ -270,33 +270,24 @@ def render_targets(
     return renders
 
 
-def build(
-    project: Project,
-    target_names: tuple[str, ...] = (),
-    *,
-    engine_name: str | None = None,
-    jobs: int | None = None,
-    on_done: Callable[[TargetRender], None] | None = None,
-    lint: bool = True,
-    use_cache: bool = True,
-    keep_objects: bool = True,
-    store_cache: bool = True,
-) -> BuildResult:
+class RenderOptions(TypedDict, total=False):
+    """`render`'s keyword options, which `build` passes on."""
+
+    engine_name: str | None
+    jobs: int | None
+    on_done: Callable[[TargetRender], None] | None
+    lint: bool
+    use_cache: bool
+    keep_objects: bool
+    store_cache: bool
+
+
+def build(project: Project, target_names: tuple[str, ...] = (), **options: Unpack[RenderOptions]) -> BuildResult:
     """Render the selected targets and plan the change to out/ (nothing is written).
 
-    With `lint` (the default) every cluster is linted; a lint error fails the build.
-    See `render` for `use_cache` and `keep_objects`."""
-    result = render(
-        project,
-        target_names,
-        engine_name=engine_name,
-        jobs=jobs,
-        on_done=on_done,
-        lint=lint,
-        use_cache=use_cache,
-        keep_objects=keep_objects,
-        store_cache=store_cache,
-    )
+    Options as for `render`; with `lint` (the default) every cluster is linted,
+    and a lint error fails the build."""
+    result = render(project, target_names, **options)
     if result.ok:
         result.diagnostics.extend(build_size_problems(result.files, project.limits))  # reliability (issue 6)
     if result.ok:
