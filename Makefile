@@ -18,7 +18,9 @@ KAPITAN_VENV := bench/work/kapitan-venv
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# compat: a plain path in a .pth file, not setuptools' import hook, whose loading took
+	# 17 ms of every rtc start (a no-op build is answered in ~25 ms; docs/performance.md).
+	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
 	touch $@
 
 $(TOOLS)/kubeconform:

@@ -31,79 +31,28 @@ import hashlib
 import json
 import os
 import pickle
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from compiler.atomic import write_atomically
-from compiler.project import CONFIG_NAME, Project
+from compiler.fingerprint import PROJECT_INPUTS as PROJECT_INPUTS
+from compiler.fingerprint import fingerprint as project_fingerprint
+from compiler.fingerprint import folder_digest
+from compiler.project import Project
+from compiler.repository import CACHE_DIR_NAME as CACHE_DIR_NAME
 from compiler.targets import Target
 
 if TYPE_CHECKING:
     from compiler.pipeline import TargetRender
 
-CACHE_DIR_NAME = ".rtc-cache"
 _FORMAT = 4
 _SUFFIX = ".entry"
-# Read by the stages besides the import closure; their bytes are part of the fingerprint.
-PROJECT_INPUTS = (CONFIG_NAME,)
-
-
-def _compiler_files() -> list[Path]:
-    package = Path(__file__).resolve().parent
-    return sorted(
-        path
-        for path in package.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo")
-    )
-
-
-def _installed_distributions() -> list[str]:
-    """Name and version of every installed distribution ("rjsonnet-0.5.6.dist-info"):
-    any upgrade invalidates the cache. Listing the folders is far cheaper than
-    importlib.metadata, and a no-op build should start fast."""
-    found: set[str] = set()
-    for entry in sys.path:
-        with contextlib.suppress(OSError):
-            found.update(name for name in os.listdir(entry or ".") if name.endswith((".dist-info", ".egg-info")))
-    return sorted(found)
-
-
-def folder_digest(folder: Path) -> str:
-    """One digest of a folder's whole content (names, links and file bytes), or
-    "<absent>": what a stage that reads a folder records in TargetRender.inputs."""
-    if folder.is_symlink() or not folder.is_dir():
-        return "<absent>"
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder).as_posix()
-        if path.is_symlink():
-            digest.update(f"link {rel} {os.readlink(path)}\0".encode())
-        elif path.is_file():
-            digest.update(f"file {rel}\0".encode() + hashlib.sha256(path.read_bytes()).digest())
-        else:
-            digest.update(f"dir {rel}\0".encode())
-    return digest.hexdigest()
 
 
 def fingerprint(project: Project, engine_name: str, variant: str = "") -> str:
-    """Everything besides the import closure that a render depends on."""
-    digest = hashlib.sha256()
-    digest.update(f"rtc-cache {_FORMAT}\0engine {engine_name}\0{variant}\0python {sys.version}\0".encode())
-    package = Path(__file__).resolve().parent
-    # By name, size and modification time, as Python's bytecode cache judges sources:
-    # reading the 5 MB of vendored CRDs on every build would cost a no-op build dearly.
-    for path in _compiler_files():
-        info = path.stat()
-        digest.update(f"{path.relative_to(package).as_posix()}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
-    for distribution in _installed_distributions():
-        digest.update(distribution.encode() + b"\0")
-    for name in PROJECT_INPUTS:
-        path = project.root / name
-        content = path.read_bytes() if path.is_file() else b"<absent>"
-        digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
-    return digest.hexdigest()
+    """Everything besides the import closure that a render depends on (compiler/fingerprint.py)."""
+    return project_fingerprint(project.root, engine_name, variant, _FORMAT)
 
 
 @dataclass
@@ -140,7 +89,7 @@ class _SourceState:
             return self.sha256(rel)
         if rel not in self.hashes:
             try:
-                self.hashes[rel] = folder_digest(self.root / rel)
+                self.hashes[rel] = folder_digest(os.path.join(self.root, rel))
             except OSError:
                 self.hashes[rel] = None
         return self.hashes[rel]

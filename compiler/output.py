@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler import durability
+from compiler.repository import BACKUP_SUFFIX as BACKUP_SUFFIX
+from compiler.repository import INDEX_NAME as INDEX_NAME
+from compiler.repository import LOCK_NAME as LOCK_NAME
+from compiler.repository import STAGING_PREFIX as STAGING_PREFIX
 
-INDEX_NAME = ".rtc-index.json"
-LOCK_NAME = ".rtc.lock"
-STAGING_PREFIX = ".rtc-staging-"
-BACKUP_SUFFIX = ".rtc-previous"
 _INDEX_VERSION = 1
 
 
@@ -59,10 +59,29 @@ class Plan:
     foreign_dirs: list[str] = field(default_factory=list)
     # The cluster folders being rebuilt; None for a full build.
     clusters: set[str] | None = None
+    _digests: dict[str, str] | None = field(default=None, repr=False, compare=False)
+    _index: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_current(self) -> bool:
         return not (self.added or self.changed or self.removed)
+
+    @property
+    def written(self) -> list[str]:
+        """The files `apply` writes (the others are linked from out/ as they are)."""
+        return [*self.added, *self.changed]
+
+    def digests(self) -> dict[str, str]:
+        """The SHA-256 of every desired file (computed once: the index and the build stamp record them)."""
+        if self._digests is None:
+            self._digests = {rel: digest(data) for rel, data in self.desired.items()}
+        return self._digests
+
+    def index(self) -> bytes:
+        """out/.rtc-index.json as this plan writes it."""
+        if self._index is None:
+            self._index = index_bytes(self.desired, self.kept, self.digests())
+        return self._index
 
 
 def read_index(out_dir: Path) -> dict[str, str]:
@@ -101,8 +120,9 @@ def unsafe_path(rel: str) -> str | None:
     return None
 
 
-def index_bytes(files: dict[str, bytes], kept: dict[str, str]) -> bytes:
-    entries = {**kept, **{path: digest(data) for path, data in files.items()}}
+def index_bytes(files: dict[str, bytes], kept: dict[str, str], digests: dict[str, str] | None = None) -> bytes:
+    """out/.rtc-index.json: every file rtc owns with its SHA-256 (`digests`, if known, are of `files`)."""
+    entries = {**kept, **(digests or {path: digest(data) for path, data in files.items()})}
     payload = {"generator": "rtc", "version": _INDEX_VERSION, "files": dict(sorted(entries.items()))}
     return (json.dumps(payload, indent=2, sort_keys=False) + "\n").encode("utf-8")
 
@@ -376,9 +396,13 @@ def _staging_dirs(change: Plan) -> list[str]:
     return sorted(dirs)  # a parent is a prefix of its children, so it sorts first
 
 
-def _stage(staging: Path, out_dir: Path, change: Plan) -> None:
+def _stage(staging: Path, out_dir: Path, change: Plan) -> int:
     """Build the complete new tree in `staging` (new bytes for what changed,
     links to the existing files for everything else) and flush it to disk.
+    Returns the file system's time after the flush: every staged file has
+    an earlier modification time, or at worst the same (the build stamp's
+    horizon, compiler/stamp.py; sampled by touching the staging folder, which
+    becomes out/).
 
     Flushing: one syncfs(2) of the file system after everything is written
     where that is as durable as an fsync per file and folder
@@ -401,13 +425,31 @@ def _stage(staging: Path, out_dir: Path, change: Plan) -> None:
                 _write_new(staging_fd, rel, data, flush=flush)
         for rel in [*change.kept, *change.foreign]:
             _place(out_dir / rel, staging / rel, flush=flush)
-        _write_new(staging_fd, INDEX_NAME, index_bytes(change.desired, change.kept), flush=flush)
+        _write_new(staging_fd, INDEX_NAME, change.index(), flush=flush)
         if sync_all is not None:
             sync_all()
         else:
             _sync_dirs([staging, *(staging / rel for rel in dirs)])
+        return _time_after(staging_fd, os.stat(INDEX_NAME, dir_fd=staging_fd).st_mtime_ns)
     finally:
         os.close(staging_fd)
+
+
+def _time_after(folder_fd: int, last_write_ns: int) -> int:
+    """The file system's clock, sampled by touching a folder, once it has passed `last_write_ns`.
+
+    File times come from a clock that moves in ticks of a few milliseconds: a
+    file written in the tick the build stamp's horizon is sampled in is
+    "racy" and gets its bytes compared by every no-op build. The flush
+    usually outlasts a tick; after a quick one, waiting for the next tick
+    (at most a few milliseconds, never more than 50) spares those reads."""
+    deadline = time.monotonic() + 0.05
+    while True:
+        os.utime(folder_fd)
+        now = os.fstat(folder_fd).st_mtime_ns
+        if now > last_write_ns or time.monotonic() > deadline:
+            return now
+        time.sleep(0.0005)
 
 
 def _swap(root: Path, staging: Path, out_dir: Path) -> None:
@@ -430,16 +472,17 @@ def _swap(root: Path, staging: Path, out_dir: Path) -> None:
         _sync_dirs([root])
 
 
-def apply(root: Path, out_dir: Path, change: Plan) -> None:
+def apply(root: Path, out_dir: Path, change: Plan) -> int | None:
     """Write the planned tree: stage beside out/, then swap it in atomically.
-    Call with the build lock held, after `recover`."""
+    Call with the build lock held, after `recover`. Returns when the last file
+    was written (see `_stage`), or None when nothing was."""
     if change.is_current and (out_dir / INDEX_NAME).exists():
-        return
+        return None
     staging = root / f"{STAGING_PREFIX}{os.getpid()}"
     if _leftover_dir(staging):
         shutil.rmtree(staging)
     try:
-        _stage(staging, out_dir, change)
+        written_by = _stage(staging, out_dir, change)
         _swap(root, staging, out_dir)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
@@ -448,3 +491,4 @@ def apply(root: Path, out_dir: Path, change: Plan) -> None:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     shutil.rmtree(staging, ignore_errors=True)
+    return written_by

@@ -20,12 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
-from compiler.cache import BuildCache, folder_digest
+from compiler.cache import BuildCache
 from compiler.delivery import render_delivery
 from compiler.diagnostics import Diagnostic, SourceSpan, error, has_errors
 from compiler.emit import emit_cluster
 from compiler.engines import get_engine
 from compiler.evaluate import evaluate_entry
+from compiler.fingerprint import folder_digest
 from compiler.gitops import read_cluster_delivery
 from compiler.limits import build_size_problems, object_size_problems
 from compiler.model import ClusterRender

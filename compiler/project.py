@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler.limits import Limits, parse_limits
+from compiler.repository import CONFIG_NAME as CONFIG_NAME
+from compiler.repository import RepositoryNotFound
+from compiler.repository import find_root as find_repository
 
-CONFIG_NAME = "rtc.toml"
 DEFAULT_ENGINE = "rjsonnet"
 
 
@@ -46,13 +48,10 @@ class Project:
 
 
 def find_root(start: Path) -> Path:
-    for candidate in (start, *start.parents):
-        if (candidate / CONFIG_NAME).is_file():
-            return candidate
-    raise ProjectError(
-        f"no {CONFIG_NAME} in {start} or any parent folder; run rtc inside a catalog "
-        f"repository (one with {CONFIG_NAME}, catalog/, hardware/ and overlays/) or pass --root"
-    )
+    try:
+        return Path(find_repository(str(start)))
+    except RepositoryNotFound as exc:
+        raise ProjectError(str(exc)) from None
 
 
 def load_project(root: Path | None = None, *, start: Path | None = None) -> Project:

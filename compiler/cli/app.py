@@ -51,10 +51,16 @@ def fail_usage(message: str) -> None:
     sys.exit(EXIT_USAGE)
 
 
-def print_diagnostics(diagnostics: list[Diagnostic]) -> None:
+def formatted_diagnostics(diagnostics: list[Diagnostic]) -> list[str]:
+    """The diagnostics as rtc prints them: errors first, then by target and place."""
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-    for diagnostic in sorted(diagnostics, key=lambda d: (order[d.severity], d.target or "", str(d.span or ""))):
-        click.echo(diagnostic.format(), err=True)
+    ordered = sorted(diagnostics, key=lambda d: (order[d.severity], d.target or "", str(d.span or "")))
+    return [diagnostic.format() for diagnostic in ordered]
+
+
+def print_diagnostics(diagnostics: list[Diagnostic]) -> None:
+    for text in formatted_diagnostics(diagnostics):
+        click.echo(text, err=True)
 
 
 def summarize(diagnostics: list[Diagnostic]) -> str:
@@ -89,12 +95,18 @@ def cli(ctx: click.Context, root: Path | None, engine: str | None, quiet: bool) 
     ctx.obj = Context(root, engine, quiet)
 
 
+def progress_line(render: TargetRender, timing: str | None = None) -> str:
+    """`demo: 8 objects (0.06s)`: what rtc says when a target is done (`timing` replaces the time)."""
+    count = render.object_count
+    status = f"{count} object{'s' * (count != 1)}" if render.ok else "failed"
+    if timing is None:
+        timing = "unchanged, from the cache" if render.from_cache else f"{render.seconds:.2f}s"
+    return f"{render.target.name}: {status} ({timing})"
+
+
 def report_progress(ctx: Context) -> object:
     def on_done(render: TargetRender) -> None:
-        count = render.object_count
-        status = f"{count} object{'s' * (count != 1)}" if render.ok else "failed"
-        timing = "unchanged, from the cache" if render.from_cache else f"{render.seconds:.2f}s"
-        ctx.info(f"{render.target.name}: {status} ({timing})")
+        ctx.info(progress_line(render))
 
     return on_done
 

@@ -3,15 +3,42 @@
 from __future__ import annotations
 
 import difflib
+import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
 
-from compiler.cli.app import EXIT_FINDINGS, Context, cli, fail_usage, run_build, summarize
+from compiler import stamp
+from compiler.cli.app import (
+    EXIT_FINDINGS,
+    Context,
+    cli,
+    fail_usage,
+    formatted_diagnostics,
+    progress_line,
+    run_build,
+    summarize,
+)
 from compiler.emit import to_yaml
-from compiler.output import OutputError, apply, build_lock, interrupted_build, recover, replan
+from compiler.output import (
+    INDEX_NAME,
+    LOCK_NAME,
+    OutputError,
+    Plan,
+    apply,
+    build_lock,
+    digest,
+    interrupted_build,
+    recover,
+    replan,
+)
 from compiler.project import Project
+from compiler.targets import DELIVERY_FOLDERS
+
+if TYPE_CHECKING:
+    from compiler.pipeline import BuildResult
 
 
 @cli.command("build")
@@ -76,6 +103,11 @@ def _build_locked(
         interrupted = interrupted_build(project.out_dir)
         if interrupted:
             raise OutputError(interrupted)
+    # A full build records a stamp that the next one checks before loading anything (compiler/stamp.py):
+    # taken before anything is read, with the time from which out/ is read (the lock was just written).
+    engine = ctx.engine or project.engine
+    stamp_key = None if check or no_cache or targets else stamp.build_key(str(project.root), engine)
+    read_since_ns = os.stat(project.root / LOCK_NAME).st_mtime_ns if stamp_key else 0
     # --check reads the build cache but writes nothing, not even the cache.
     result = run_build(ctx, project, targets, jobs, use_cache=not no_cache, keep_objects=False, store_cache=not check)
     if not result.ok or result.plan is None:
@@ -100,7 +132,9 @@ def _build_locked(
     # The whole build holds the lock, so out/ is as planned unless a killed build's tree was just put back.
     if recover(project.root, project.out_dir):
         change = replan(project.out_dir, change)
-    apply(project.root, project.out_dir, change)
+    written_since_ns = apply(project.root, project.out_dir, change)
+    if stamp_key:
+        record_stamp(project, stamp_key, result, change, read_since_ns, written_since_ns)
     report_foreign(ctx, out_name, change.foreign)
     elapsed = time.perf_counter() - started
     if change.is_current:
@@ -110,6 +144,55 @@ def _build_locked(
             f"wrote {out_name}/: {len(change.added)} added, {len(change.changed)} changed, "
             f"{len(change.removed)} removed, {len(change.unchanged)} unchanged ({elapsed:.2f}s)"
         )
+
+
+def record_stamp(
+    project: Project,
+    key: tuple[str, str, bytes],
+    result: BuildResult,
+    change: Plan,
+    read_since_ns: int,
+    written_since_ns: int | None,
+) -> None:
+    """The stamp of this successful full build; none when its targets disagree on a
+    source (edited while the build ran): the next build then runs in full."""
+    sources: dict[str, str] = {}
+    folders: dict[str, str] = {}
+    absent: set[str] = set()
+    clusters = [r for r in result.renders if r.target.name not in DELIVERY_FOLDERS]
+    for render in clusters:
+        read = [*render.imports.items(), *render.inputs.items()]
+        for rel, seen in read:
+            merged = folders if rel.endswith("/") else sources
+            if merged.setdefault(rel, seen) != seen:
+                stamp.forget(str(project.root))
+                return
+        absent.update(render.absent)
+    # The index as written, or as out/ has it when nothing was written.
+    written_index = written_since_ns is not None
+    index_digest = digest(change.index()) if written_index else stamp.sha256_of(str(project.out_dir / INDEX_NAME))
+    if index_digest is None:
+        stamp.forget(str(project.root))
+        return
+    recorded = stamp.record(
+        str(project.root),
+        key=key,
+        out_name=project.out_dir_name,
+        targets=[t.entry for t in result.targets],
+        sources=sources,
+        absent=absent,
+        folders=folders,
+        digests={**change.digests(), INDEX_NAME: index_digest},
+        written={*change.written, INDEX_NAME} if written_index else set(),
+        read_since_ns=read_since_ns,
+        written_since_ns=written_since_ns,
+        files=len(change.desired),
+        progress=[progress_line(r, "unchanged") for r in clusters],
+        diagnostics=formatted_diagnostics(result.all_diagnostics),
+        kept=change.foreign,
+    )
+    if not recorded:
+        stamp.forget(str(project.root))
 
 
 def report_foreign(ctx: Context, out_name: str, foreign: list[str]) -> None:
