@@ -27,7 +27,7 @@ class _PythonDumper(yaml.SafeDumper):
     """The reference format through PyYAML's pure-Python emitter."""
 
 
-_PythonDumper.add_representer(str, yaml_emitter._represent_str)  # type: ignore[arg-type]
+_PythonDumper.add_representer(str, yaml_emitter._represent_str)
 
 
 def _pure_python(body: dict[str, Any]) -> str:

@@ -177,14 +177,9 @@ class BuildCache:
         """Remember a successful render; failures to write are not errors (the cache is an optimization)."""
         if not render.ok or not render.imports:
             return
-        # Record the closure as it is on disk now: an edit made while the target
-        # was evaluating then shows up as a change at the next build.
-        for rel, recorded in render.imports.items():
-            if self._sources.sha256(rel) != recorded:
-                return
-        for rel, recorded in render.inputs.items():
-            if self._sources.input_digest(rel) != recorded:
-                return
+        # Not read again here: `imports` and `inputs` are the digests of the very bytes the
+        # render read, so a file edited after it was read differs from its entry at the next
+        # lookup, and the target renders again then.
         if render.cluster is None:
             return  # the objects are part of the render: never cache a render without them
         try:

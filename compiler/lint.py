@@ -18,7 +18,7 @@ from typing import Any
 from compiler.diagnostics import Diagnostic, Severity, SourceSpan
 from compiler.project import CONFIG_NAME, Project, ProjectError
 from compiler.rules import RULES
-from compiler.rules.k8s import runtime_containers, scripts
+from compiler.rules.k8s import derived_once, runtime_containers, scripts
 from compiler.rules.profiles import PlatformProfile, profile_for
 from compiler.rules.registry import RUNTIME_KINDS, Finding, LintContext, LintOptions, Rule, Subject, closest_rule
 from compiler.rules.suppressions import UNSUPPRESSIBLE
@@ -194,6 +194,11 @@ def prepare_scripts(subjects: list[Subject], context: LintContext) -> None:
 
 def lint(subjects: list[Subject], context: LintContext, config: LintConfig) -> list[Diagnostic]:
     """Every diagnostic for `subjects`, in a stable order."""
+    with derived_once():
+        return _lint(subjects, context, config)
+
+
+def _lint(subjects: list[Subject], context: LintContext, config: LintConfig) -> list[Diagnostic]:
     if context.scripts is None and any(config.severity_of(r) is not None for r in ("RTC701", "RTC702")):
         prepare_scripts(subjects, context)
     diagnostics: list[Diagnostic] = []

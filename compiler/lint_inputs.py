@@ -110,7 +110,8 @@ def rendered_subject(
     project: Project, obj: RenderedObject, data: bytes, script_files: dict[str, str], spans: dict[str, SourceSpan]
 ) -> Subject:
     """A rendered object, located in its out/ file; `spans` says where its catalog fields are written."""
-    positions = LazyPositions(data.decode("utf-8"))
+    text = data.decode("utf-8")
+    positions = LazyPositions(text)
     layers = obj.layers
     return Subject(
         body=obj.body,
@@ -124,6 +125,7 @@ def rendered_subject(
         catalog_spans=spans,
         resource_key=obj.resource_key,
         script_files=script_files,
+        emitted=text,
     )
 
 

@@ -171,9 +171,13 @@ def _read_current(out_dir: Path, rel: str) -> bytes | None:
         return f.read()
 
 
-def plan(out_dir: Path, desired: dict[str, bytes], clusters: set[str] | None) -> Plan:
+def plan(
+    out_dir: Path, desired: dict[str, bytes], clusters: set[str] | None, known: dict[str, str] | None = None
+) -> Plan:
     """Compare `desired` with out/. `clusters`: the folders being rebuilt, or
-    None for a full build (every owned file not desired is then stale)."""
+    None for a full build (every owned file not desired is then stale).
+    `known`: the SHA-256 of files of out/ known without reading them (the build
+    stamp's, for files whose stat says they are as recorded); the others are read."""
     if out_dir.is_symlink():
         raise OutputError(f"{out_dir} is a symbolic link; rtc writes only a real folder")
     if out_dir.exists() and not out_dir.is_dir():
@@ -184,6 +188,8 @@ def plan(out_dir: Path, desired: dict[str, bytes], clusters: set[str] | None) ->
             raise OutputError(f"refusing to write {rel!r} into {out_dir.name}/: {reason}")
     owned = read_index(out_dir)
     result = Plan(desired=desired, clusters=clusters)
+    known = known or {}
+    wanted = result.digests() if known else {}
     walked_files, walked_dirs = _walk(out_dir)
     present, folders = set(walked_files), set(walked_dirs)
     for rel in sorted(desired):
@@ -197,6 +203,11 @@ def plan(out_dir: Path, desired: dict[str, bytes], clusters: set[str] | None) ->
                 f"{out_dir.name}/{rel} exists but rtc did not write it; rtc never overwrites a file it "
                 "does not own: move it away, then build again"
             )
+        if rel in known and rel in present:
+            # As the stamp recorded it: its digest decides, as its bytes would.
+            same = wanted[rel] == known[rel] == owned.get(rel)
+            (result.unchanged if same else result.changed).append(rel)
+            continue
         current = _read_current(out_dir, rel) if rel in present else None
         if current is None:
             result.added.append(rel)

@@ -33,6 +33,7 @@ from compiler.model import ClusterRender
 from compiler.normalize import normalize
 from compiler.output import Plan, plan
 from compiler.project import CONFIG_NAME, Project
+from compiler.stamp import settled_digests
 from compiler.targets import DELIVERY_FOLDERS, Target, discover, select
 
 if TYPE_CHECKING:
@@ -113,7 +114,11 @@ def prepare_render_stages(lint: bool) -> None:
     for api_version, kind in CATALOG_KINDS:
         validator.prepare(api_version, kind)
     import compiler.validation.rendered
+    from compiler.yaml_emitter import canonical_dumper
 
+    # PyYAML writes the scalars the emitter's fast paths do not (about one in forty):
+    # loaded here, once, rather than in every worker.
+    canonical_dumper()
     if lint:
         import compiler.lint_inputs  # noqa: F401
 
@@ -211,7 +216,7 @@ Finish = Callable[[TargetRender], TargetRender]
 def _render_in_worker(
     project: Project, engine_name: str, lint: bool, finish: Finish | None, target: Target
 ) -> TargetRender:
-    # The worker process exits after this target, which frees the engine's garbage.
+    # No collection: the engine's garbage is freed when the worker exits (compiler/workers.py).
     result = render_target(project, target, engine_name, lint, collect_garbage=False)
     return finish(result) if finish else result
 
@@ -233,10 +238,10 @@ def render_targets(
     lint: bool = True,
     finish: Finish | None = None,
 ) -> list[TargetRender]:
-    """Render the targets, each in a forked worker process, `jobs` at a time (one
-    target too: a worker skips the engine's garbage collection and inherits the
-    prepared stages). `finish` runs on each render where it was made (in the
-    worker), before it is handed back."""
+    """Render the targets in `jobs` forked worker processes, each serving several
+    targets (one target too: a worker skips the engine's garbage collection and
+    inherits the prepared stages). `finish` runs on each render where it was made
+    (in the worker), before it is handed back."""
     if not targets:
         return []
     from compiler import workers
@@ -294,7 +299,9 @@ def build(project: Project, target_names: tuple[str, ...] = (), **options: Unpac
     if result.ok:
         # out/argocd/ and out/flux/ depend on every overlay: a --target build rewrites them too.
         scope = {t.name for t in result.targets} | set(DELIVERY_FOLDERS) if target_names else None
-        result.plan = plan(project.out_dir, result.files, scope)
+        # The files the last full build left, as its stamp recorded them: not read again.
+        known = settled_digests(str(project.root), project.out_dir_name)
+        result.plan = plan(project.out_dir, result.files, scope, known)
     return result
 
 

@@ -349,6 +349,31 @@ def _listing_holds(top: str, recorded: dict[str, Entry]) -> bool:
     return seen == len(recorded)
 
 
+def settled_digests(root: str, out_name: str) -> dict[str, str]:
+    """The SHA-256 of every file in out/ that the last full build recorded and that is
+    still as recorded by its stat alone (trusted, same size, inode and times): a
+    build's plan compares those by digest instead of reading them. Empty without a
+    stamp for `out_name`; a file not listed is simply read."""
+    payload = _load(root)
+    if payload is None:
+        return {}
+    try:
+        if payload["out"] != out_name:
+            return {}
+        recorded = payload["entries"]
+        top = os.path.join(root, out_name)
+        if not isinstance(recorded, dict) or os.path.islink(top) or not os.path.isdir(top):
+            return {}
+        known: dict[str, str] = {}
+        for rel, info in _walk(top):
+            entry = recorded.get(rel)
+            if entry is not None and entry[0] == "f" and isinstance(entry[5], str) and _settled(entry, info):
+                known[rel] = entry[5]
+        return known
+    except (OSError, KeyError, IndexError, TypeError):
+        return {}
+
+
 def check(root: str, engine: str | None) -> Verdict | None:
     """What a no-op build of `root` prints, if the stamp holds; None if a full build must run."""
     payload = _load(root)

@@ -12,20 +12,18 @@ output on arbitrary data.
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
 # Long enough that the emitter never folds a line: folding is legal but noisy in diffs.
 _NO_FOLD = 1 << 30
 # A simple (implicit) mapping key is at most this long; longer keys get the "? key" form.
 _SIMPLE_KEY_MAX = 127
 _MEMO_LIMIT = 50_000
-
-
-class CanonicalDumper(yaml.CSafeDumper):
-    """PyYAML's C emitter (6x faster than the pure-Python one) with rtc's string style."""
 
 
 # Plain scalars that some YAML reader takes for a number, boolean or null.
@@ -44,7 +42,7 @@ _NOT_A_STRING_ELSEWHERE = re.compile(
 )
 
 
-def _represent_str(dumper: CanonicalDumper, value: str) -> yaml.ScalarNode:
+def _represent_str(dumper: yaml.representer.BaseRepresenter, value: str) -> yaml.ScalarNode:
     # The emitter falls back to a quoted style by itself where a literal block
     # cannot hold the string (e.g. trailing spaces on a line).
     if "\n" in value:
@@ -56,14 +54,30 @@ def _represent_str(dumper: CanonicalDumper, value: str) -> yaml.ScalarNode:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
-CanonicalDumper.add_representer(str, _represent_str)
+@functools.cache
+def canonical_dumper() -> type[yaml.CSafeDumper]:
+    """PyYAML's C emitter (6x faster than the pure-Python one) with rtc's string style.
+    Made on first use: a build whose scalars `dump` writes itself never loads PyYAML
+    (a tenth of an incremental build's start-up)."""
+    import yaml
+
+    class CanonicalDumper(yaml.CSafeDumper):
+        pass
+
+    def represent(dumper: CanonicalDumper, value: str) -> yaml.ScalarNode:
+        return _represent_str(dumper, value)
+
+    CanonicalDumper.add_representer(str, represent)
+    return CanonicalDumper
 
 
 def reference_dump(data: Any) -> str:
     """The canonical YAML of `data`, by PyYAML itself (the definition of the format)."""
+    import yaml
+
     text: str = yaml.dump(
         data,
-        Dumper=CanonicalDumper,
+        Dumper=canonical_dumper(),
         sort_keys=False,
         default_flow_style=False,
         allow_unicode=True,

@@ -11,13 +11,13 @@ a startup script can point at the script's own line.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+# PyYAML is loaded where YAML is read: a build reads none unless lint has a finding to place.
+if TYPE_CHECKING:
+    import yaml
 
 JsonPath = tuple[str | int, ...]
-
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -122,11 +122,14 @@ class YamlError(Exception):
 
 def load_documents(text: str) -> list[Document]:
     """Every non-empty document of a YAML stream, with positions."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     lines = text.splitlines()
     documents: list[Document] = []
     try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
-        datas = list(yaml.load_all(text, Loader=_Loader))
+        nodes = list(yaml.compose_all(text, Loader=loader))
+        datas = list(yaml.load_all(text, Loader=loader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or str(exc)
@@ -143,6 +146,8 @@ def load_documents(text: str) -> list[Document]:
 
 
 def _record(node: yaml.Node, path: JsonPath, positions: Positions, lines: list[str]) -> None:
+    import yaml  # loaded by load_documents already: a dictionary lookup
+
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
@@ -157,6 +162,8 @@ def _record(node: yaml.Node, path: JsonPath, positions: Positions, lines: list[s
 
 
 def _position(anchor: yaml.Node, value: yaml.Node, lines: list[str]) -> Position:
+    import yaml
+
     line, column = anchor.start_mark.line + 1, anchor.start_mark.column + 1
     if isinstance(value, yaml.ScalarNode) and value.style == "|":
         block_line, indent = _block_start(value, lines)

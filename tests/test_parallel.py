@@ -73,6 +73,33 @@ def test_run_forked_returns_results_in_item_order_and_reports_in_order() -> None
     assert seen == list(range(20))
 
 
+def _pid_of_worker(_: int) -> int:
+    return os.getpid()
+
+
+def _sleep_on_one(n: int) -> int:
+    if n == 1:
+        time.sleep(600)
+    return n
+
+
+def test_a_worker_serves_several_items_up_to_its_limit() -> None:
+    pids = workers.run_forked(_pid_of_worker, list(range(10)), 2, per_worker=3)
+    assert all(isinstance(pid, int) and pid != os.getpid() for pid in pids)
+    served = {pid: pids.count(pid) for pid in set(pids)}
+    assert max(served.values()) == 3 and len(served) >= 4  # reused, and replaced after three items
+    assert len(set(workers.run_forked(_pid_of_worker, list(range(6)), 6, per_worker=1))) == 6
+
+
+def test_a_worker_past_the_deadline_loses_only_its_item() -> None:
+    started = time.monotonic()
+    results = workers.run_forked(_sleep_on_one, list(range(6)), 2, timeout=1.0, per_worker=4)
+    assert time.monotonic() - started < 30
+    assert [r for i, r in enumerate(results) if i != 1] == [0, 2, 3, 4, 5]
+    crash = results[1]
+    assert isinstance(crash, workers.Crash) and crash.timed_out
+
+
 def test_a_killed_worker_is_a_crash_for_its_item_only() -> None:
     results = workers.run_forked(_die_on_three, [1, 2, 3, 4], 2)
     assert results[:2] == [1, 2] and results[3] == 4

@@ -302,3 +302,39 @@ def test_the_stamp_answers_only_when_the_full_build_would_change_nothing(tmp_pat
             printed += [f"rtc: kept out/{rel} (not written by rtc)" for rel in verdict.kept]
             assert comparable("\n".join(printed)) == lines[:-1], (seed, step, kind)
     assert answered, "no step was answered from the stamp: the test proves nothing"
+
+
+def test_the_plan_takes_the_stamps_digests_only_for_files_still_as_recorded(
+    built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build plans against out/ without reading the files the stamp vouches for; a file whose
+    stat changed (edited by hand, same size) is read, found changed and written again."""
+    known = stamp.settled_digests(str(built), "out")
+    owned = sorted(p.relative_to(built / "out").as_posix() for p in (built / "out").rglob("*") if p.is_file())
+    # Every file the build wrote is vouched for, unless written in the horizon's tick.
+    assert known and set(known) <= set(owned)
+    target = built / "out/demo/kustomization.yaml"
+    original = target.read_bytes()
+    assert known["demo/kustomization.yaml"] == stamp.sha256_of(str(target))
+    target.write_bytes(original.replace(b"a", b"b", 1) if b"a" in original else b"x" + original[1:])
+    vouched = stamp.settled_digests(str(built), "out")
+    assert "demo/kustomization.yaml" not in vouched
+    assert stamp.settled_digests(str(built), "elsewhere") == {}
+
+    from compiler import output
+
+    read: list[str] = []
+    real_read = output._read_current
+
+    def reading(out_dir: Path, rel: str) -> bytes | None:
+        read.append(rel)
+        return real_read(out_dir, rel)
+
+    monkeypatch.setattr(output, "_read_current", reading)
+    code, stderr = full_build(built)
+    assert code == 0, stderr
+    assert "1 changed" in stderr
+    assert target.read_bytes() == original
+    # Read: the edited file and whatever the stamp did not vouch for; the rest compared by digest.
+    assert "demo/kustomization.yaml" in read
+    assert set(read) == set(owned) - set(vouched) - {"out/.rtc-index.json", ".rtc-index.json"}

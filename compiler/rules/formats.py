@@ -14,7 +14,6 @@ from compiler.selection import (
     default_protocol,
     inconsistent_priority,
     requests_for,
-    runtime_from,
     same_scope,
     supporting_runtimes,
     tied_with_first,
@@ -93,7 +92,7 @@ def consistent_priority(subject: Subject, context: LintContext) -> Iterator[Find
     unpredictable (KServe issue #3180); the admission webhook rejects such a
     runtime ("different priorities assigned for the model format").
     """
-    runtime = runtime_from(subject.body)
+    runtime = context.runtime_model(subject)
     name = inconsistent_priority(runtime)
     if name is None:
         return
@@ -249,7 +248,7 @@ def default_protocol_supported(subject: Subject, context: LintContext) -> Iterat
     they fail with "No runtime found" (KServe issue #3176). Add the protocol,
     or document that InferenceServices must set `protocolVersion`.
     """
-    runtime = runtime_from(subject.body)
+    runtime = context.runtime_model(subject)
     if not runtime.protocols or runtime.disabled:
         return
     for entry in runtime.formats:

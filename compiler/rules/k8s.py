@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from compiler.yamlpos import JsonPath
 
@@ -31,6 +32,42 @@ class Container:
         return (*self.path, *parts)
 
 
+T = TypeVar("T")
+Obj = TypeVar("Obj")
+
+# What is derived from one manifest or container (its containers, scripts, ports), by
+# identity, while a lint run is in progress: about thirty rules ask the same questions
+# of every object, and a cluster's objects are many. None outside a run.
+_memo: dict[tuple[str, int], tuple[object, object]] | None = None
+
+
+@contextlib.contextmanager
+def derived_once() -> Iterator[None]:
+    """Within: each helper below computes once per object. Rules never change
+    the manifests they read, so the answer cannot go stale during the run; it is
+    dropped when the run ends (a caller may change its objects between runs)."""
+    global _memo
+    outer = _memo
+    if outer is None:
+        _memo = {}
+    try:
+        yield
+    finally:
+        _memo = outer
+
+
+def _once(name: str, obj: Obj, compute: Callable[[Obj], T]) -> T:
+    memo = _memo
+    if memo is None:
+        return compute(obj)
+    key = (name, id(obj))
+    found = memo.get(key)
+    # The object is kept with its answer, so its id cannot be reused meanwhile.
+    if found is None or found[0] is not obj:
+        found = memo[key] = (obj, compute(obj))
+    return found[1]  # type: ignore[return-value]
+
+
 def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -39,8 +76,12 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def runtime_containers(body: dict[str, Any]) -> list[Container]:
+def runtime_containers(body: dict[str, Any]) -> tuple[Container, ...]:
     """Every container of a (Cluster)ServingRuntime: spec.containers and workerSpec.containers."""
+    return _once("runtime-containers", body, _runtime_containers)
+
+
+def _runtime_containers(body: dict[str, Any]) -> tuple[Container, ...]:
     spec = as_dict(body.get("spec"))
     found = [
         Container(("spec", "containers", i), c)
@@ -53,7 +94,7 @@ def runtime_containers(body: dict[str, Any]) -> list[Container]:
         for i, c in enumerate(as_list(worker.get("containers")))
         if isinstance(c, dict)
     )
-    return found
+    return tuple(found)
 
 
 def substituted_containers(body: dict[str, Any]) -> list[Container]:
@@ -73,8 +114,12 @@ def kserve_container(body: dict[str, Any]) -> Container | None:
     return None
 
 
-def service_containers(body: dict[str, Any]) -> list[Container]:
+def service_containers(body: dict[str, Any]) -> tuple[Container, ...]:
     """The container-like parts of an InferenceService: predictor.model and every listed container."""
+    return _once("service-containers", body, _service_containers)
+
+
+def _service_containers(body: dict[str, Any]) -> tuple[Container, ...]:
     spec = as_dict(body.get("spec"))
     found: list[Container] = []
     for component in ("predictor", "transformer", "explainer"):
@@ -87,10 +132,10 @@ def service_containers(body: dict[str, Any]) -> list[Container]:
             for i, c in enumerate(as_list(part.get("containers")))
             if isinstance(c, dict)
         )
-    return found
+    return tuple(found)
 
 
-def containers_of(body: dict[str, Any]) -> list[Container]:
+def containers_of(body: dict[str, Any]) -> tuple[Container, ...]:
     if body.get("kind") == "InferenceService":
         return service_containers(body)
     return runtime_containers(body)
@@ -98,6 +143,10 @@ def containers_of(body: dict[str, Any]) -> list[Container]:
 
 def env_values(container: Container) -> dict[str, str]:
     """name -> literal value of the container's env (valueFrom entries map to None-less absence)."""
+    return _once("env-values", container, _env_values)
+
+
+def _env_values(container: Container) -> dict[str, str]:
     values: dict[str, str] = {}
     for item in as_list(container.body.get("env")):
         if isinstance(item, dict) and isinstance(item.get("name"), str) and "value" in item:
@@ -107,6 +156,10 @@ def env_values(container: Container) -> dict[str, str]:
 
 def command_line(container: Container) -> list[tuple[JsonPath, str]]:
     """command then args, each string with its path."""
+    return _once("command-line", container, _command_line)
+
+
+def _command_line(container: Container) -> list[tuple[JsonPath, str]]:
     items: list[tuple[JsonPath, str]] = []
     for key in ("command", "args"):
         for index, value in enumerate(as_list(container.body.get(key))):
@@ -150,10 +203,14 @@ def _scripts_in_argv(argv: list[tuple[JsonPath, str]]) -> Iterator[Script]:
             return
 
 
-def scripts(container: Container) -> Iterator[Script]:
+def scripts(container: Container) -> tuple[Script, ...]:
     """Shell scripts of a container: `<shell> -c <script>` in command+args, in
     exec probes, and env values that start with a shebang (scripts written to
     a file at startup, like the vendor's MindIE example)."""
+    return _once("scripts", container, lambda c: tuple(_scripts(c)))
+
+
+def _scripts(container: Container) -> Iterator[Script]:
     yield from _scripts_in_argv(command_line(container))
     for probe in PROBES:
         exec_action = as_dict(as_dict(container.body.get(probe)).get("exec"))
@@ -285,6 +342,10 @@ SERVERS = (
 
 def container_text(container: Container) -> str:
     """command, args and env values joined: where flags and port variables live."""
+    return _once("container-text", container, _container_text)
+
+
+def _container_text(container: Container) -> str:
     parts = [value for _, value in command_line(container)]
     parts.extend(env_values(container).values())
     return "\n".join(parts)
@@ -374,6 +435,10 @@ def listen_ports(container: Container) -> ListenPorts:
     """From flags (`--port`, `--http-port`, `--rest_port`, …) and variables
     (`MLSERVER_HTTP_PORT`, `PORT`) in command, args, env and script text; else
     the recognised server's default port; else unknown."""
+    return _once("listen-ports", container, _listen_ports)
+
+
+def _listen_ports(container: Container) -> ListenPorts:
     text = container_text(container)
     env = env_values(container)
     found = _text_ports(text)

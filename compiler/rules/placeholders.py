@@ -61,6 +61,8 @@ def _action_strings(value: Any, path: JsonPath, found: list[tuple[JsonPath, str]
 def _placed_strings(subject: Subject) -> tuple[list[tuple[JsonPath, str]], list[tuple[JsonPath, str]]]:
     """The subject's strings that hold `{{`: those in containers KServe substitutes, and the rest."""
     found: list[tuple[JsonPath, str]] = []
+    if subject.emitted is not None and LEFT not in subject.emitted:
+        return [], []  # most objects: no string to walk to (`{{` is never escaped or folded in rtc's YAML)
     _action_strings(subject.body, (), found)
     if not found:
         return [], []

@@ -52,6 +52,9 @@ class Subject:
     resource_key: str | None = None
     # Script files (repository path -> text) a startup script may have been read from.
     script_files: dict[str, str] = field(default_factory=dict)
+    # The canonical YAML rtc emitted for it (rendered objects only): a string of the
+    # object holds a text exactly when this does, since the emitter never folds or escapes it.
+    emitted: str | None = None
 
     @property
     def kind(self) -> str:

@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from compiler.atomic import write_atomically
 from compiler.validation.convert import (
     CONVERTER_VERSION,
@@ -31,7 +29,6 @@ from compiler.validation.convert import (
     object_meta_defs,
     schemas_dir,
 )
-from compiler.validation.documents import MANIFEST_SUFFIXES
 from compiler.validation.sites import Site, find_sites
 
 # The vendored CRDs under compiler/schemas/ (provenance in SOURCES.md there), by kind.
@@ -178,6 +175,8 @@ class _CrdCache:
 
 
 def _convert_documents(data: bytes, source: str) -> Iterator[Any]:
+    import yaml  # here: a build with its schemas converted already never reads YAML
+
     try:
         documents = list(yaml.load_all(data, Loader=yaml.CSafeLoader))
     except yaml.YAMLError as exc:
@@ -253,6 +252,8 @@ def _builtin_kinds() -> list[KindSchema]:
 
 
 def _user_files(location: Path) -> list[Path]:
+    from compiler.validation.documents import MANIFEST_SUFFIXES
+
     if location.is_dir():
         return sorted(
             p for p in location.rglob("*") if p.is_file() and p.suffix in MANIFEST_SUFFIXES and not _hidden(p, location)
