@@ -46,6 +46,8 @@ def _measurements(name: str, results: dict[str, Any]) -> list[str]:
             f"`rtc build`, one overlay edited ({_last(overlay.get('targets_rendered'))} target rendered)",
             "rtc_build_touch_overlay",
         ),
+        ("`rtc build` with `rtc server` running, one runtime edited", "rtc_build_server_touch_runtime"),
+        ("`rtc build` with `rtc server` running, one overlay edited", "rtc_build_server_touch_overlay"),
         ("`rtc build --check` (cache present)", "rtc_build_check"),
         ("`rtc build --check --no-cache` (as in CI on a fresh clone)", "rtc_build_check_no_cache"),
         ("Kapitan 0.36.3 `compile`, go-jsonnet + reclass-rs + rapidyaml", "kapitan_fast"),
@@ -123,6 +125,15 @@ def _targets(by_scale: dict[str, dict[str, Any]]) -> list[str]:
             row("no-op rebuild ÷ cold build", scale, noop / cold, "≤ 0.10", noop / cold <= 0.10)
         if edit is not None and cold:
             row("one-runtime edit ÷ cold build", scale, edit / cold, "≤ 0.30", edit / cold <= 0.30)
+        served = _seconds(results, "rtc_build_server_touch_runtime")
+        if served is not None and cold:
+            row(
+                "one-runtime edit with `rtc server` running ÷ cold build (without)",
+                scale,
+                served / cold,
+                "≤ 0.30",
+                served / cold <= 0.30,
+            )
     large = by_scale.get("large")
     if large and "rtc_build_cold_peak_rss" in large:
         peak = large["rtc_build_cold_peak_rss"]["process_tree_bytes"] / GIB

@@ -40,7 +40,8 @@ KAPITAN_BIN = WORK / "kapitan-venv" / "bin"
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 # Users' Python caches bytecode; a session that sets PYTHONDONTWRITEBYTECODE would make every
 # run of rtc (and of Kapitan) compile its modules from source again.
-_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+# RTC_NO_SERVER: the bench starts `rtc server` itself, for the measurements that name it.
+_ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "RTC_NO_SERVER")}
 _PROGRESS = re.compile(r"^rtc: ([a-z0-9-]+): .*\((unchanged, from the cache|[0-9.]+s)\)$", re.MULTILINE)
 
 
@@ -220,6 +221,7 @@ class ScaleBench:
             print(f"  {name}: {statistics.median(seconds):.2f}s", flush=True)
 
     def builds(self) -> None:
+        self.rtc_run("server", "stop", what="server stop")  # one an interrupted bench left
         first = []
         for _ in range(self.repeat):
             self.clean()
@@ -259,6 +261,8 @@ class ScaleBench:
             "one overlay edited", lambda i: _edit(overlay, r"memory='[0-9]+Gi'", f"memory='{33 + i}Gi'")
         )
 
+        self.server_builds(runtime, overlay)
+
         check = [self.rtc_run("-q", "build", "--check", what="check").seconds for _ in range(self.repeat)]
         self.results["rtc_build_check"] = _summary(check)
         check_cold = [
@@ -267,6 +271,23 @@ class ScaleBench:
         ]
         self.results["rtc_build_check_no_cache"] = _summary(check_cold)
         print(f"  check: {statistics.median(check):.2f}s, without cache {statistics.median(check_cold):.2f}s")
+
+    def server_builds(self, runtime: Path, overlay: Path) -> None:
+        """The edit loop with `rtc server` running (started here, stopped before anything else is timed)."""
+        self.rtc_run("server", "start", "--idle", "600", what="server start")
+        try:
+            self.results["rtc_build_server_touch_runtime"] = self._repeat_build(
+                "one runtime edited, server running",
+                lambda i: _edit(
+                    runtime, r"local version = '[^']*';", f"local version = '8.{i}.{time.time_ns() % 1000}';"
+                ),
+            )
+            self.results["rtc_build_server_touch_overlay"] = self._repeat_build(
+                "one overlay edited, server running",
+                lambda i: _edit(overlay, r"memory='[0-9]+Gi'", f"memory='{53 + i}Gi'"),
+            )
+        finally:
+            self.rtc_run("server", "stop", what="server stop")
 
     def _repeat_build(self, what: str, prepare: Any) -> dict[str, Any]:
         seconds, rebuilt = [], []

@@ -6,7 +6,8 @@ successful build are the commands run most often (after every edit, by
 and compiler/stamp.py only, recognizes them, checks the stamp and prints what
 the full build would print. Anything else (another command, an option it does
 not know, a stamp that does not hold) goes to the click CLI (compiler/cli/),
-which does the real work; so does a build with RTC_NO_STAMP set.
+which does the real work (in a build server's fork if one runs for this
+compiler: compiler/server.py); so does a build with RTC_NO_STAMP set.
 """
 
 from __future__ import annotations
@@ -131,6 +132,12 @@ def answer_from_stamp(args: list[str], started: float) -> int | None:
 def main() -> None:
     started = time.perf_counter()
     code = answer_from_stamp(sys.argv[1:], started)
+    if code is not None:
+        sys.exit(code)
+    # A build server for this compiler (`rtc server start`) runs the command with everything loaded.
+    from compiler.server import connect_and_run
+
+    code = connect_and_run(sys.argv[1:])
     if code is not None:
         sys.exit(code)
     from compiler.cli import main as cli_main

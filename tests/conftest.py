@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+# A build server the developer left running (`rtc server start`) must not run the tests'
+# commands: some check what the rtc process itself loads. tests/test_server.py starts its own.
+os.environ["RTC_NO_SERVER"] = "1"
 SOURCE_ITEMS = ("catalog", "hardware", "overlays", "rtc.toml")
 
 

@@ -26,6 +26,9 @@ COMMANDS = {
     "schemas": LazyCommand(
         "compiler.cli.schemas", "The schemas rtc validates against (vendored CRDs and Kubernetes kinds)."
     ),
+    "server": LazyCommand(
+        "compiler.cli.server", "Keep the compiler loaded between commands, for fast builds while editing."
+    ),
     "show": LazyCommand("compiler.cli.build", "Print a cluster's rendered YAML on stdout; nothing is written."),
     "validate": LazyCommand(
         "compiler.cli.validate", "Validate Kubernetes manifests offline, as the API server and KServe would."
