@@ -31,6 +31,8 @@ exits after `--idle` seconds without a command (default 15 minutes), on
 
 from __future__ import annotations
 
+# contextlib: loaded by compiler/fingerprint.py, which the client needs anyway.
+import contextlib
 import os
 import sys
 
@@ -174,7 +176,7 @@ def connect_and_run(args: list[str]) -> int | None:
             return None  # another compiler's server, or one shutting down: run here
 
         def forward(number: int, _frame: object) -> None:
-            with _suppressed():
+            with contextlib.suppress(OSError):
                 _send(sock, {"op": "signal", "number": number})
 
         for name in _FORWARDED_SIGNALS:
@@ -285,7 +287,7 @@ def serve(path: str, idle_seconds: float) -> None:
                 break
             for key, _ in selector.select(wait):
                 if key.data == "wakeup":
-                    with _suppressed():
+                    with contextlib.suppress(OSError):
                         os.read(wakeup_read, 64)
                 elif key.data == "accept":
                     connection, _ = listener.accept()
@@ -311,26 +313,18 @@ def serve(path: str, idle_seconds: float) -> None:
                     else:
                         _relay(job)
     finally:
-        with _suppressed():
+        with contextlib.suppress(OSError):
             if os.stat(path).st_ino == inode:
                 os.unlink(path)
         for job in running.values():
-            with _suppressed():
+            with contextlib.suppress(OSError):
                 os.kill(job.pid, signal.SIGKILL)
         listener.close()
         selector.close()
         signal.set_wakeup_fd(-1)
         for fd in (wakeup_read, wakeup_write):
-            with _suppressed():
+            with contextlib.suppress(OSError):
                 os.close(fd)
-
-
-class _suppressed:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: object, value: object, traceback: object) -> bool:
-        return isinstance(value, OSError)
 
 
 def _accept(
@@ -381,7 +375,7 @@ def _accept(
         return None
     finally:
         for fd in fds:
-            with _suppressed():
+            with contextlib.suppress(OSError):
                 os.close(fd)
 
 
@@ -392,7 +386,7 @@ def _open_fds(running: dict[int, _Running]) -> list[int]:
 def _finish(job: _Running) -> None:
     _, status = os.waitpid(job.pid, 0)
     code = os.waitstatus_to_exitcode(status)
-    with _suppressed():
+    with contextlib.suppress(OSError):
         _send(job.connection, {"answer": "exit", "code": code if code >= 0 else 128 - code})
 
 
@@ -404,7 +398,7 @@ def _relay(job: _Running) -> None:
         message, _ = _receive(job.connection)
     except OSError:
         message = None
-    with _suppressed():
+    with contextlib.suppress(OSError):
         if message is None:
             os.kill(job.pid, signal.SIGKILL)
         elif message.get("op") == "signal" and isinstance(message.get("number"), int):
@@ -418,7 +412,7 @@ def _run_command(message: dict[str, Any], fds: list[int], inherited: list[int]) 
         import signal
 
         for fd in inherited:
-            with _suppressed():
+            with contextlib.suppress(OSError):
                 os.close(fd)
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
@@ -445,11 +439,11 @@ def _run_command(message: dict[str, Any], fds: list[int], inherited: list[int]) 
     except BaseException:
         import traceback
 
-        with _suppressed():
+        with contextlib.suppress(OSError):
             traceback.print_exc()
     finally:
         for stream in (sys.stdout, sys.stderr):
-            with _suppressed():
+            with contextlib.suppress(OSError):
                 stream.flush()
         os._exit(code)
 

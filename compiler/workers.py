@@ -108,10 +108,11 @@ def _serve(fn: Callable[[T], R], items: Sequence[T], commands: int, results: int
         die_with_parent(parent)
         for _ in range(limit):
             command = _read_exactly(commands, _INDEX.size)
-            if command is None or _INDEX.unpack(command)[0] == _STOP:
+            index = _STOP if command is None else _INDEX.unpack(command)[0]
+            if index == _STOP:
                 break
             try:
-                payload = pickle.dumps((True, fn(items[_INDEX.unpack(command)[0]])), protocol=pickle.HIGHEST_PROTOCOL)
+                payload = pickle.dumps((True, fn(items[index])), protocol=pickle.HIGHEST_PROTOCOL)
             except BaseException:
                 payload = pickle.dumps((False, traceback.format_exc()), protocol=pickle.HIGHEST_PROTOCOL)
             _write_all(results, _LENGTH.pack(len(payload)) + payload)
