@@ -114,11 +114,8 @@ def prepare_render_stages(lint: bool) -> None:
     for api_version, kind in CATALOG_KINDS:
         validator.prepare(api_version, kind)
     import compiler.validation.rendered
-    from compiler.yaml_emitter import canonical_dumper
 
-    # PyYAML writes the scalars the emitter's fast paths do not (about one in forty):
-    # loaded here, once, rather than in every worker.
-    canonical_dumper()
+    # Not PyYAML: the emitter writes every scalar of a catalog itself (compiler/yaml_emitter.py).
     if lint:
         import compiler.lint_inputs  # noqa: F401
 

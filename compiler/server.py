@@ -232,6 +232,7 @@ class _Running:
 
 def _preload() -> None:
     """What every command would load: the CLI and its commands, the render stages."""
+    import gc
     import importlib
 
     import rjsonnet  # noqa: F401  (not go-jsonnet: its runtime threads do not survive a fork)
@@ -242,6 +243,8 @@ def _preload() -> None:
     for command in compiler.cli.COMMANDS.values():
         importlib.import_module(command.module)
     prepare_render_stages(lint=True)
+    # Out of every collection in the commands' forks (as for workers: compiler/workers.py).
+    gc.freeze()
 
 
 def serve(path: str, idle_seconds: float) -> None:

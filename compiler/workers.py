@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import os
 import pickle
 import selectors
@@ -127,6 +128,10 @@ def _spawn(fn: Callable[[T], R], items: Sequence[T], limit: int, others: list[_W
     command_read, command_write = os.pipe()
     result_read, result_write = os.pipe()
     parent = os.getpid()
+    # The objects the worker inherits are left out of its garbage collections: a
+    # collection that visits them writes to each one's header, so every page of the
+    # parent's heap would be copied into the worker (a cold fleet build: 7% faster).
+    gc.freeze()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child
         # Only its own pipe ends: a sibling holding another worker's command pipe
@@ -255,6 +260,7 @@ def run_forked(
                     on_result(reported, results[reported])  # type: ignore[arg-type]
                 reported += 1
     finally:
+        gc.unfreeze()  # what the parent keeps is collected again as before
         for worker in pool.values():
             with contextlib.suppress(OSError):
                 os.kill(worker.pid, signal.SIGKILL)

@@ -129,6 +129,80 @@ def _is_plain(value: str) -> bool:
     return _PLAIN.fullmatch(value) is not None and value not in _NOT_STRINGS
 
 
+# What YAML 1.1 (PyYAML's resolver, yaml/resolver.py) reads as something other
+# than a string when it is written plain: such a string is quoted.
+_RESOLVES_ELSEWHERE = re.compile(
+    r"""^(?:
+        yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF      # bool
+      | [-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?                                # float
+      | \.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
+      | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+      | [-+]?\.(?:inf|Inf|INF) | \.(?:nan|NaN|NAN)
+      | [-+]?0b[0-1_]+ | [-+]?0[0-7_]+ | [-+]?(?:0|[1-9][0-9_]*) | [-+]?0x[0-9a-fA-F_]+  # int
+      | [-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+
+      | <<                                                                               # merge
+      | ~|null|Null|NULL|                                                                # null
+      | [0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?                                      # timestamp
+      | [0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[\ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9]
+        (?:\.[0-9]*)?(?:[\ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?
+      | =                                                                                # value
+    )$""",
+    re.VERBOSE,
+)
+_ONE_LINE_ASCII = re.compile(r"[\x20-\x7e]*")
+_FIRST_INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
+_FLOW_INDICATORS = frozenset(",?[]{}")
+
+
+def _plain_allowed(value: str) -> bool:
+    """Whether libyaml's emitter may write a one-line printable-ASCII `value` as a plain
+    scalar in a block mapping or sequence (yaml_emitter_analyze_scalar: no leading or
+    trailing space, no "---"/"..." start, no indicator where it would mean one)."""
+    if value[0] == " " or value[-1] == " " or value.startswith(("---", "...")):
+        return False
+    first = value[0]
+    followed_by_space = len(value) == 1 or value[1] == " "
+    if first in _FIRST_INDICATORS or (first in "?:-" and followed_by_space):
+        return False
+    last = len(value) - 1
+    for index in range(1, len(value)):
+        ch = value[index]
+        if ch == ":" and (index == last or value[index + 1] == " "):
+            return False
+        if ch == "#" and value[index - 1] == " ":
+            return False
+    return True
+
+
+def _one_line_tail(value: str) -> str | None:
+    """What libyaml writes after "key:" for a one-line printable-ASCII string: plain
+    where allowed and read back as a string, else single-quoted (always allowed for
+    such a string; a quote is doubled). None for any other string."""
+    if _ONE_LINE_ASCII.fullmatch(value) is None:
+        return None
+    if (
+        value
+        and _NOT_A_STRING_ELSEWHERE.match(value) is None
+        and _RESOLVES_ELSEWHERE.match(value) is None
+        and _plain_allowed(value)
+    ):
+        return " " + value + "\n"
+    return " '" + value.replace("'", "''") + "'\n"
+
+
+# The float text PyYAML writes plain (SafeRepresenter.represent_float, then read back as a float).
+_PLAIN_FLOAT = re.compile(r"[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?")
+
+
+def _float_tail(value: float) -> str | None:
+    if value != value or value in (float("inf"), float("-inf")):
+        return None  # .nan, .inf, -.inf: rare, left to the reference
+    text = repr(value).lower()
+    if "." not in text and "e" in text:
+        text = text.replace("e", ".0e", 1)
+    return " " + text + "\n" if _PLAIN_FLOAT.fullmatch(text) else None
+
+
 class _Fallback(Exception):
     """The document needs the reference emitter as a whole (an open-ended last scalar)."""
 
@@ -190,10 +264,11 @@ def _string_tail(value: str, column: int) -> str:
         return found
     if _is_plain(value):
         found = " " + value + "\n"
-    elif "\n" in value and _NOT_LITERAL.search(value) is None:
-        found = " " + _literal(value, column)
+    elif "\n" in value:
+        literal = _NOT_LITERAL.search(value) is None
+        found = " " + (_literal(value, column) if literal else _reference_scalar(value, column))
     else:
-        found = " " + _reference_scalar(value, column)
+        found = _one_line_tail(value) or " " + _reference_scalar(value, column)
     if _tail_count >= _MEMO_LIMIT:
         _tails.clear()
         _tail_count = 0
@@ -279,8 +354,9 @@ class _Writer:
             self.parts.append(head + " " + str(value) + "\n")
         elif value is None:
             self.parts.append(head + " null\n")
-        else:  # floats and anything unusual: rare, not memoized (0.0 == -0.0)
-            self.parts.append(head + " " + _reference_scalar(value, column))
+        else:  # floats and anything unusual: not memoized (0.0 == -0.0)
+            tail = _float_tail(value) if kind is float else None
+            self.parts.append(head + (tail or " " + _reference_scalar(value, column)))
 
     def top(self, mapping: dict[Any, Any], order: tuple[str, ...]) -> None:
         for key in _keys(mapping, self.sort_keys, order):

@@ -119,3 +119,18 @@ def test_identical_to_the_reference_on_the_small_bench_workload(tmp_path: Path) 
     assert len(bodies) >= workload.SCALES["small"].objects
     for body in bodies:
         assert to_yaml(body) == yaml_emitter.reference_dump(canonical(body))
+
+
+def test_catalog_scalars_never_need_the_reference(tmp_path: Path, monkeypatch: Any) -> None:
+    """The fast paths cover every scalar of the bundled catalog and the bench workload,
+    so a build never loads PyYAML (a tenth of a worker's first target)."""
+    catalog = _rendered_objects(copy_catalog(tmp_path / "repo"))
+    bench = _rendered_objects(Path(workload.write(workload.SCALES["small"], tmp_path / "small").root))
+
+    def refuse(value: Any, column: int) -> str:
+        raise AssertionError(f"reference emitter needed for {value!r}")
+
+    monkeypatch.setattr(yaml_emitter, "_reference_scalar", refuse)
+    monkeypatch.setattr(yaml_emitter, "_tails", {})
+    for body in catalog + bench:
+        to_yaml(body)
