@@ -130,7 +130,7 @@ def _spawn(fn: Callable[[T], R], items: Sequence[T], limit: int, others: list[_W
     parent = os.getpid()
     # The objects the worker inherits are left out of its garbage collections: a
     # collection that visits them writes to each one's header, so every page of the
-    # parent's heap would be copied into the worker (a cold fleet build: 7% faster).
+    # parent's heap would be copied into the worker (a cold fleet build: 4-7% faster).
     gc.freeze()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child

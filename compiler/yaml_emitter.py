@@ -13,6 +13,7 @@ output on arbitrary data.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -151,7 +152,6 @@ _RESOLVES_ELSEWHERE = re.compile(
 )
 _ONE_LINE_ASCII = re.compile(r"[\x20-\x7e]*")
 _FIRST_INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
-_FLOW_INDICATORS = frozenset(",?[]{}")
 
 
 def _plain_allowed(value: str) -> bool:
@@ -195,7 +195,7 @@ _PLAIN_FLOAT = re.compile(r"[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?")
 
 
 def _float_tail(value: float) -> str | None:
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         return None  # .nan, .inf, -.inf: rare, left to the reference
     text = repr(value).lower()
     if "." not in text and "e" in text:
@@ -262,9 +262,7 @@ def _string_tail(value: str, column: int) -> str:
     found = tails.get(value)
     if found is not None:
         return found
-    if _is_plain(value):
-        found = " " + value + "\n"
-    elif "\n" in value:
+    if "\n" in value:
         literal = _NOT_LITERAL.search(value) is None
         found = " " + (_literal(value, column) if literal else _reference_scalar(value, column))
     else:

@@ -127,10 +127,11 @@ def test_catalog_scalars_never_need_the_reference(tmp_path: Path, monkeypatch: A
     catalog = _rendered_objects(copy_catalog(tmp_path / "repo"))
     bench = _rendered_objects(Path(workload.write(workload.SCALES["small"], tmp_path / "small").root))
 
-    def refuse(value: Any, column: int) -> str:
-        raise AssertionError(f"reference emitter needed for {value!r}")
+    def refuse() -> None:
+        raise AssertionError("the reference emitter (PyYAML) was needed")
 
-    monkeypatch.setattr(yaml_emitter, "_reference_scalar", refuse)
+    # Every way into PyYAML (a scalar, a long key, a whole document) goes through it.
+    monkeypatch.setattr(yaml_emitter, "canonical_dumper", refuse)
     monkeypatch.setattr(yaml_emitter, "_tails", {})
     for body in catalog + bench:
         to_yaml(body)
