@@ -28,6 +28,13 @@ from compiler.targets import ARGOCD_FOLDER, FLUX_FOLDER, Target
 ARGOCD_API = "argoproj.io/v1alpha1"
 FLUX_SOURCE_API = "source.toolkit.fluxcd.io/v1"
 FLUX_KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
+# The kinds of the GitOps folders, which are validated like every rendered object.
+DELIVERY_KINDS = (
+    (ARGOCD_API, "Application"),
+    (ARGOCD_API, "ApplicationSet"),
+    (FLUX_SOURCE_API, "GitRepository"),
+    (FLUX_KUSTOMIZE_API, "Kustomization"),
+)
 APPLICATION_SET_NAME = "rtc"
 # How often Flux polls the Git repository (the Kustomization's own interval is per overlay).
 SOURCE_INTERVAL = "5m"

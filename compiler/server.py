@@ -149,7 +149,7 @@ def request(op: str, timeout: float = 5.0) -> dict[str, Any] | None:
 
 def connect_and_run(args: list[str]) -> int | None:
     """Run `rtc args` in the server; its exit code, or None: run it in this process."""
-    if os.environ.get("RTC_NO_SERVER") or _command(args) in (None, "server") or not os.path.isdir(socket_dir()):
+    if os.environ.get("RTC_NO_SERVER") or command_of(args) in (None, "server") or not os.path.isdir(socket_dir()):
         return None
     text = description()
     sock = _connect(socket_path(text))
@@ -195,7 +195,7 @@ def connect_and_run(args: list[str]) -> int | None:
             return 1
 
 
-def _command(args: list[str]) -> str | None:
+def command_of(args: list[str]) -> str | None:
     """The command `rtc args` runs (after the global options), or None (`rtc --help`)."""
     index = 0
     while index < len(args):

@@ -135,11 +135,16 @@ def main() -> None:
     if code is not None:
         sys.exit(code)
     # A build server for this compiler (`rtc server start`) runs the command with everything loaded.
-    from compiler.server import connect_and_run
+    from compiler.server import command_of, connect_and_run
 
     code = connect_and_run(sys.argv[1:])
     if code is not None:
         sys.exit(code)
+    if command_of(sys.argv[1:]) == "build":
+        # The render stages load in a helper while this process loads the CLI and the project.
+        from compiler import prefork
+
+        prefork.start()
     from compiler.cli import main as cli_main
 
     cli_main()

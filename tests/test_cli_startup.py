@@ -11,12 +11,14 @@ docs/performance.md, never here.
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import click
+import pytest
 
 from compiler.cli import COMMANDS
 from compiler.cli.app import cli
@@ -86,17 +88,25 @@ def test_a_no_op_build_loads_no_render_stage(repo: Path, rtc: RtcRunner) -> None
     assert "demo: 8 objects (unchanged)" in again.stderr
 
 
-def test_forked_workers_inherit_the_render_stages(repo: Path) -> None:
+@pytest.mark.parametrize("prefork", [True, False], ids=["helper", "no-helper"])
+def test_forked_workers_inherit_the_render_stages(repo: Path, prefork: bool) -> None:
     """-X importtime reports each import in the process that makes it, forked workers included:
-    a stage imported in a worker too would be reported once per target."""
+    a stage imported in a worker too would be reported once per target. With the start-up
+    helper (compiler/prefork.py) the stages load there, and the parent loads validation
+    for the GitOps folders it validates itself; without it, the parent loads them all once."""
+    env = {**os.environ, **({} if prefork else {"RTC_NO_PREFORK": "1"})}
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "compiler", "--root", str(repo), "build", "--no-cache", "-j", "2"],
         capture_output=True,
         text=True,
         check=False,
         cwd=repo,
+        env=env,
     )
     assert proc.returncode == 0, proc.stderr
     assert "rtc: demo: 8 objects" in proc.stderr and "rtc: prod-airgap:" in proc.stderr
     imports = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")]
-    assert {stage: imports.count(stage) for stage in RENDER_STAGES} == dict.fromkeys(RENDER_STAGES, 1)
+    expected = dict.fromkeys(RENDER_STAGES, 1)
+    if prefork:
+        expected.update({"compiler.validation": 2, "compiler.validation.rendered": 2})
+    assert {stage: imports.count(stage) for stage in RENDER_STAGES} == expected

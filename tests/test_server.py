@@ -213,7 +213,7 @@ def _server_children(env: dict[str, str]) -> list[int]:
 
 
 def test_only_commands_go_to_the_server_not_the_server_itself() -> None:
-    assert server._command(["build"]) == "build"
-    assert server._command(["--root", "/r", "-q", "--engine", "rjsonnet", "server", "stop"]) == "server"
-    assert server._command(["--root=/r", "lint", "--format", "json"]) == "lint"
-    assert server._command(["--help"]) is None and server._command([]) is None
+    assert server.command_of(["build"]) == "build"
+    assert server.command_of(["--root", "/r", "-q", "--engine", "rjsonnet", "server", "stop"]) == "server"
+    assert server.command_of(["--root=/r", "lint", "--format", "json"]) == "lint"
+    assert server.command_of(["--help"]) is None and server.command_of([]) is None
