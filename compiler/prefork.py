@@ -49,6 +49,10 @@ class _Helper:
 
 _helper: _Helper | None = None
 
+# Why the last helper gave up before it had passed every render back (its
+# traceback), or None: the build does not depend on it, the tests do.
+last_failure: str | None = None
+
 
 def wanted() -> bool:
     return hasattr(os, "fork") and (os.cpu_count() or 1) > 1 and not os.environ.get("RTC_NO_PREFORK")
@@ -133,6 +137,10 @@ def _serve(jobs: int, results: int, parent: int) -> None:
             _write_message(results, ("error", str(exc)))
     except BaseException:
         status = 70
+        with contextlib.suppress(BaseException):  # tell the parent why, if the pipe is still there
+            import traceback
+
+            _write_message(results, ("crashed", traceback.format_exc()))
     finally:
         # No atexit handlers, no flushing of stdio buffers inherited from the parent.
         os._exit(status)
@@ -162,8 +170,9 @@ def render(
     Returns how many targets the helper rendered: the first that many; the rest
     (all of them without a helper) are the caller's to render. `meanwhile` runs
     in this process while the helper works."""
-    global _helper
+    global _helper, last_failure
     helper, _helper = _helper, None  # one job per helper
+    last_failure = None
     if helper is None:
         return 0
     done = 0
@@ -182,6 +191,9 @@ def render(
             if message is None:
                 return done  # the helper died: the parent renders the rest
             kind, value = message
+            if kind == "crashed":
+                last_failure = value
+                return done
             if kind == "error":
                 from compiler.workers import WorkerError
 

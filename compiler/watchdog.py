@@ -15,12 +15,14 @@ in-process survives from one target to the next.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import faulthandler
 import multiprocessing
 import os
 import pickle
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -50,6 +52,32 @@ def _context() -> multiprocessing.context.ForkContext | multiprocessing.context.
     if "_gojsonnet" in sys.modules:
         return multiprocessing.context.ForkServerContext()
     return multiprocessing.context.ForkContext()
+
+
+def _forget_the_parents_forkserver() -> None:
+    """After a fork: drop multiprocessing's record of the parent's fork server.
+
+    The record (one per process, in multiprocessing.forkserver) survives the
+    fork, but the server is the parent's child: the child's next forkserver
+    start calls waitpid on it, gets ChildProcessError, and every bounded call
+    fails. Forgetting it makes the child start a server of its own on first
+    use; the parent keeps its server (its own end of the server's keep-alive
+    pipe is still open)."""
+    module = sys.modules.get("multiprocessing.forkserver")
+    if module is None:
+        return  # nothing started a server, so there is nothing to forget
+    server: Any = module._forkserver
+    if server._forkserver_pid is None:
+        return
+    alive_fd = server._forkserver_alive_fd
+    server._forkserver_pid = server._forkserver_address = server._forkserver_alive_fd = None
+    server._lock = threading.Lock()  # it may have been held by another thread at the fork
+    if alive_fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(alive_fd)
+
+
+os.register_at_fork(after_in_child=_forget_the_parents_forkserver)
 
 
 def _serve(conn: Connection) -> None:

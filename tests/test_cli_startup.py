@@ -110,3 +110,35 @@ def test_forked_workers_inherit_the_render_stages(repo: Path, prefork: bool) -> 
     if prefork:
         expected.update({"compiler.validation": 2, "compiler.validation.rendered": 2})
     assert {stage: imports.count(stage) for stage in RENDER_STAGES} == expected
+
+
+PYTHON_EXIT = "import sys\nfrom compiler.cli import main\nmain()\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("show", "demo"),  # a lot of output, through a pipe
+        ("build", "--check"),  # out/ is stale in a fresh copy: exit 1
+        ("no-such-command",),  # a usage error: exit 2
+        ("show", "no-such-cluster"),
+    ],
+)
+def test_exiting_without_teardown_keeps_the_status_and_every_byte(repo: Path, args: tuple[str, ...]) -> None:
+    """compiler/startup.py ends the process with os._exit; what a caller sees must be
+    what the interpreter's own exit gives: the same status, stdout and stderr."""
+    env = {**os.environ, "RTC_NO_SERVER": "1", "RTC_NO_STAMP": "1"}
+    fast, slow = (
+        subprocess.run(
+            [sys.executable, *entry, "--root", str(repo), "-q", *args],
+            capture_output=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        for entry in (("-m", "compiler"), ("-c", PYTHON_EXIT))
+    )
+    assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout, slow.stderr)
+    assert fast.returncode in {0, 1, 2}
+    if args == ("show", "demo"):
+        assert fast.returncode == 0 and len(fast.stdout) > 10_000

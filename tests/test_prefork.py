@@ -27,7 +27,11 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, list[Targe
 
 
 @pytest.fixture(autouse=True)
-def no_helper_left() -> object:
+def no_helper_left(monkeypatch: pytest.MonkeyPatch) -> object:
+    # `rtc build` starts its helper before anything could load go-jsonnet; an earlier
+    # test in this process may have loaded it, which makes every render serial
+    # (compiler/pipeline.py), so it is set aside here as a build would not have it.
+    monkeypatch.delitem(sys.modules, "_gojsonnet", raising=False)
     yield
     prefork.discard()
 
@@ -47,7 +51,7 @@ def test_the_helper_renders_every_target_as_the_parent_would(fleet: tuple[Projec
     got: list[TargetRender] = []
     ran: list[bool] = []
     handed = prefork.render(project, targets, "rjsonnet", 2, True, None, got.append, lambda: ran.append(True))
-    assert handed == len(targets) == len(got) == 6
+    assert handed == len(targets) == len(got) == 6, prefork.last_failure
     assert ran == [True]
     assert files_of(got) == files_of(here(project, targets))
     assert prefork._helper is None  # one job per helper
@@ -126,3 +130,19 @@ def test_rtc_build_with_and_without_the_helper_writes_the_same_bytes(tmp_path: P
         )
         assert again.returncode == 0, again.stderr
     assert len(trees["helper"]) > 190 and trees["helper"] == trees["none"]
+
+
+def test_a_fork_server_the_parent_started_does_not_stop_the_helper(fleet: tuple[Project, list[Target]]) -> None:
+    """With go-jsonnet loaded the parent's bounded renders go through a fork server
+    (compiler/watchdog.py); the helper forked after it must still render."""
+    import _gojsonnet  # noqa: F401
+
+    from compiler import watchdog
+
+    project, targets = fleet
+    assert watchdog.run_bounded(os.getpid, (), 30) != os.getpid()  # starts the parent's fork server
+    prefork.start()
+    got: list[TargetRender] = []
+    handed = prefork.render(project, targets, "rjsonnet", 2, True, None, got.append)
+    assert handed == len(targets), prefork.last_failure
+    assert files_of(got) == files_of(here(project, targets))

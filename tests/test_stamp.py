@@ -32,12 +32,8 @@ from tests.test_output_safety import HOLD_LOCK
 # Runs rtc's real entry point and lists, after it, every module the process loaded.
 MODULES_AFTER = """
 import sys
-sys.argv = ["rtc", *sys.argv[1:]]
-from compiler.startup import main
-try:
-    main()
-except SystemExit as exc:
-    code = exc.code
+from compiler.startup import run
+code = run(sys.argv[1:])
 print("\\n".join(sorted(sys.modules)))
 sys.exit(code)
 """

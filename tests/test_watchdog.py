@@ -3,6 +3,7 @@ errors passed back, and the worker is reused between calls."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import time
@@ -78,3 +79,26 @@ def test_a_request_that_does_not_unpickle_is_an_error_not_a_dead_worker(worker: 
         worker.call(local, (), 10)
     assert worker.call(pid, (), 10) == first
     worker.close()
+
+
+def test_a_forked_child_starts_its_own_fork_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parent's fork server is not the child's to wait for: the child's
+    bounded calls must start a server of their own, not fail on it."""
+    from compiler import watchdog
+
+    monkeypatch.setattr(watchdog, "_context", multiprocessing.context.ForkServerContext)
+    parent_worker = BoundedWorker()
+    try:
+        assert parent_worker.call(pid, (), 30) != os.getpid()  # the parent's server is running
+        child = os.fork()
+        if child == 0:  # pragma: no cover - runs in the child
+            status = 1
+            try:
+                status = 0 if BoundedWorker().call(sleep, (0,), 30) == "woke" else 3
+            finally:
+                os._exit(status)
+        _, wait_status = os.waitpid(child, 0)
+        assert os.waitstatus_to_exitcode(wait_status) == 0
+        assert parent_worker.call(pid, (), 30) != os.getpid()  # and the parent's still serves it
+    finally:
+        parent_worker.close()
