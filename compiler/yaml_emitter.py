@@ -43,11 +43,19 @@ _NOT_A_STRING_ELSEWHERE = re.compile(
 )
 
 
+# Line breaks in YAML 1.1 (PyYAML) but ordinary characters in YAML 1.2 (go-yaml v3:
+# kustomize, Argo CD). Outside double quotes the two read different strings, and
+# PyYAML writes a block ending in one that it cannot read back; escaped, both agree.
+_OTHER_LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
 def _represent_str(dumper: yaml.representer.BaseRepresenter, value: str) -> yaml.ScalarNode:
     # The emitter falls back to a quoted style by itself where a literal block
     # cannot hold the string (e.g. trailing spaces on a line).
-    if "\n" in value:
-        style: str | None = "|"
+    if _OTHER_LINE_BREAKS.search(value):
+        style: str | None = '"'
+    elif "\n" in value:
+        style = "|"
     elif _NOT_A_STRING_ELSEWHERE.match(value):
         style = "'"
     else:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bench import workload
@@ -61,6 +61,8 @@ documents = st.dictionaries(strings, values, min_size=1, max_size=5)
 
 @settings(max_examples=150, deadline=None)
 @given(documents)
+@example({"A": ["\n\u2028", None]})  # once a block PyYAML could not read back (found by this test)
+@example({"no": None, "No": "\n\u2028"})
 def test_same_text_as_the_reference(document: dict[str, Any]) -> None:
     assert yaml_emitter.dump(document) == yaml_emitter.reference_dump(document)
     # In rtc's canonical key order, without building the sorted copy.
@@ -69,6 +71,7 @@ def test_same_text_as_the_reference(document: dict[str, Any]) -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(documents)
+@example({"A": ["\n\u2028", None]})
 def test_emitted_yaml_loads_back_to_exactly_the_data(document: dict[str, Any]) -> None:
     loaded = yaml.safe_load(to_yaml(document))
     assert _same(loaded, document)
@@ -135,3 +138,13 @@ def test_catalog_scalars_never_need_the_reference(tmp_path: Path, monkeypatch: A
     monkeypatch.setattr(yaml_emitter, "_tails", {})
     for body in catalog + bench:
         to_yaml(body)
+
+
+def test_yaml_1_1_only_line_breaks_are_escaped_in_double_quotes() -> None:
+    """U+0085, U+2028 and U+2029 break lines for PyYAML (YAML 1.1), not for go-yaml v3
+    (YAML 1.2): outside double quotes the two would read different strings."""
+    for text in ("\n\u2028", "a\u2028b", "x\x85", "line\nnext\u2029", "\u2029\n"):
+        emitted = to_yaml({"k": text})
+        assert emitted.startswith('k: "') and emitted.endswith('"\n'), emitted
+        assert not any(ch in emitted for ch in "\x85\u2028\u2029")
+        assert yaml.safe_load(emitted) == {"k": text}
