@@ -32,6 +32,9 @@ def no_helper_left(monkeypatch: pytest.MonkeyPatch) -> object:
     # test in this process may have loaded it, which makes every render serial
     # (compiler/pipeline.py), so it is set aside here as a build would not have it.
     monkeypatch.delitem(sys.modules, "_gojsonnet", raising=False)
+    # On one core rtc starts no helper (prefork.wanted); these tests need one regardless.
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.delenv("RTC_NO_PREFORK", raising=False)
     yield
     prefork.discard()
 
