@@ -21,7 +21,7 @@ import os
 import shutil
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,7 +115,8 @@ def unsafe_path(rel: str) -> str | None:
         return "it contains a backslash"
     if rel.startswith("/"):
         return "it is absolute"
-    if any(part in ("", ".", "..") for part in rel.split("/")):
+    wrapped = f"/{rel}/"  # every component between two slashes; one check instead of a split per path
+    if "//" in wrapped or "/./" in wrapped or "/../" in wrapped:
         return "it has an empty, '.' or '..' component"
     return None
 
@@ -152,6 +153,17 @@ def _walk_files(out_dir: Path) -> list[str]:
 def _parents(rel: str) -> list[str]:
     parts = rel.split("/")
     return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _folders(paths: Iterable[str]) -> set[str]:
+    """Every folder that holds one of `paths`, at any depth. (Each path's own folder
+    first: a fleet's thousands of files live in a few dozen folders.)"""
+    direct = {rel.rpartition("/")[0] for rel in paths}
+    direct.discard("")
+    folders = set(direct)
+    for folder in direct:
+        folders.update(_parents(folder))
+    return folders
 
 
 def _read_current(out_dir: Path, rel: str) -> bytes | None:
@@ -226,14 +238,14 @@ def plan(
             # Only what the walk found: an index entry under a linked folder is never read through.
             result.kept[rel] = owned[rel]
     result.foreign = sorted(p for p in present if p not in owned and p not in desired and p != INDEX_NAME)
-    needed_dirs = {parent for rel in desired for parent in _parents(rel)}
+    needed_dirs = _folders(desired)
     for rel in [*result.foreign, *result.kept]:
         if rel in needed_dirs:
             raise OutputError(
                 f"{out_dir.name}/{rel} is a file or link rtc did not write, where rtc needs a folder: "
                 "move it away, then build again"
             )
-    owned_dirs = {parent for rel in owned for parent in _parents(rel)}
+    owned_dirs = _folders(owned)
     result.foreign_dirs = sorted(d for d in folders if d not in owned_dirs)
     return result
 
@@ -401,7 +413,7 @@ def _sync_dirs(paths: list[Path]) -> None:
 
 def _staging_dirs(change: Plan) -> list[str]:
     """Every folder of the new tree, each after its parent."""
-    dirs = {parent for rel in [*change.desired, *change.kept, *change.foreign] for parent in _parents(rel)}
+    dirs = _folders([*change.desired, *change.kept, *change.foreign])
     for rel in change.foreign_dirs:
         dirs.update((*_parents(rel), rel))
     return sorted(dirs)  # a parent is a prefix of its children, so it sorts first

@@ -58,11 +58,15 @@ def test_a_hostile_kind_never_writes_outside_out(built: Path, rtc: RtcRunner, tm
 
 
 def test_unsafe_paths_are_refused_even_if_normalize_missed_them(tmp_path: Path) -> None:
-    for rel in ("../x.yaml", "demo/../../x.yaml", "/etc/x", "demo//x.yaml", "demo/./x", "a\\b", "a\x00b"):
+    for rel in (
+        *("../x.yaml", "demo/../../x.yaml", "/etc/x", "demo//x.yaml", "demo/./x", "a\\b", "a\x00b"),
+        *("", ".", "..", "demo/", "demo/..", "./x", "x/."),
+    ):
         assert unsafe_path(rel), rel
         with pytest.raises(OutputError, match="refusing to write"):
             plan(tmp_path / "out", {rel: b"x"}, None)
-    assert unsafe_path("demo/clusterservingruntime-a.yaml") is None
+    for rel in ("demo/clusterservingruntime-a.yaml", "x", "a/b/c", "...", "a/.b", "a/..b/c.", "a..b"):
+        assert unsafe_path(rel) is None, rel
 
 
 def test_hand_written_files_and_folders_survive_every_build(built: Path, rtc: RtcRunner) -> None:
