@@ -17,10 +17,12 @@ never trusted, and replaced by the next store.
 
 Layout: .rtc-cache/<target>.<engine>[.<variant>].entry beside out/ (never inside it),
 each one file written atomically: a JSON header line, then the pickled render
-without its objects, then the pickled objects (`cluster.objects`); the header
-records the SHA-256 of both. `rtc build` needs only the first part, so a
-no-op build does not pay for loading thousands of objects. Renders with
-errors are not cached, so error messages always come from a fresh evaluation.
+without its objects, then the pickled objects (`cluster.objects`), then the
+pickled reuse memo (compiler/reuse.py: what the next render of the target may
+take over); the header records the SHA-256 of each. `rtc build` needs only the
+first part, so a no-op build does not pay for loading thousands of objects.
+Renders with errors are not cached, so error messages always come from a
+fresh evaluation.
 """
 
 from __future__ import annotations
@@ -45,8 +47,9 @@ from compiler.targets import Target
 
 if TYPE_CHECKING:
     from compiler.pipeline import TargetRender
+    from compiler.reuse import PreviousRender
 
-_FORMAT = 4
+_FORMAT = 5
 _SUFFIX = ".entry"
 
 
@@ -150,7 +153,7 @@ class BuildCache:
                     return None
                 if with_objects:
                     # Only a build that keeps the objects reads (and checks) this part.
-                    objects_blob = entry.read()
+                    objects_blob = entry.read(int(header["objects_size"]))
                     if header.get("objects") != hashlib.sha256(objects_blob).hexdigest():
                         return None
                     objects = pickle.loads(objects_blob)
@@ -161,6 +164,40 @@ class BuildCache:
             return None
         render.from_cache = True
         return render
+
+    def previous(self, target: Target) -> PreviousRender | None:
+        """What the target's stored render leaves to its next render, whatever its
+        sources are now: it must come from this compiler, settings and engine
+        (the fingerprint) and the same entry file; None if there is no such entry."""
+        from compiler.pipeline import TargetRender
+        from compiler.reuse import PreviousRender, ReuseMemo
+
+        try:
+            with self._path(target).open("rb") as entry:
+                header = json.loads(entry.readline())
+                if not (
+                    isinstance(header, dict)
+                    and header.get("format") == _FORMAT
+                    and header.get("fingerprint") == self.fingerprint
+                    and header.get("target") == target.name
+                    and header.get("entry") == target.entry
+                ):
+                    return None
+                render_blob = entry.read(int(header["render_size"]))
+                entry.seek(int(header["objects_size"]), os.SEEK_CUR)
+                reuse_blob = entry.read()
+            if (
+                header.get("render") != hashlib.sha256(render_blob).hexdigest()
+                or header.get("reuse") != hashlib.sha256(reuse_blob).hexdigest()
+            ):
+                return None
+            render = pickle.loads(render_blob)
+            memo = pickle.loads(reuse_blob)
+            if not (isinstance(render, TargetRender) and render.target == target and isinstance(memo, ReuseMemo)):
+                return None
+        except Exception:  # a broken entry of any kind is ignored
+            return None
+        return PreviousRender(files=render.files, memo=memo)
 
     def _inputs_unchanged(self, imports: object, absent: object, inputs: object) -> bool:
         if not (isinstance(imports, dict) and imports and isinstance(absent, list) and isinstance(inputs, dict)):
@@ -183,9 +220,10 @@ class BuildCache:
         if render.cluster is None:
             return  # the objects are part of the render: never cache a render without them
         try:
-            shell = dataclasses.replace(render, cluster=dataclasses.replace(render.cluster, objects=[]))
+            shell = dataclasses.replace(render, cluster=dataclasses.replace(render.cluster, objects=[]), reuse=None)
             render_blob = pickle.dumps(shell, protocol=pickle.HIGHEST_PROTOCOL)
             objects_blob = pickle.dumps(render.cluster.objects, protocol=pickle.HIGHEST_PROTOCOL)
+            reuse_blob = pickle.dumps(render.reuse, protocol=pickle.HIGHEST_PROTOCOL) if render.reuse else b""
         except Exception:
             return
         header = {
@@ -199,8 +237,10 @@ class BuildCache:
             "render": hashlib.sha256(render_blob).hexdigest(),
             "render_size": len(render_blob),
             "objects": hashlib.sha256(objects_blob).hexdigest(),
+            "objects_size": len(objects_blob),
+            "reuse": hashlib.sha256(reuse_blob).hexdigest(),
         }
-        data = json.dumps(header, sort_keys=True).encode() + b"\n" + render_blob + objects_blob
+        data = json.dumps(header, sort_keys=True).encode() + b"\n" + render_blob + objects_blob + reuse_blob
         with contextlib.suppress(OSError):
             self._write_atomically(self._path(render.target), data)
             self.stats.stored += 1

@@ -9,11 +9,14 @@ as another type ("12.1", "no", "0x10") quoted, no line folding.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compiler import yaml_emitter
 from compiler.model import ClusterRender
 from compiler.normalize import output_file_name
+
+if TYPE_CHECKING:
+    from compiler.reuse import Reuse
 
 TOP_ORDER = ("apiVersion", "kind", "metadata", "spec")
 METADATA_ORDER = ("name", "namespace", "labels", "annotations")
@@ -56,14 +59,16 @@ def document(obj: dict[str, Any], sources: tuple[str, ...]) -> bytes:
     return (header(sources) + to_yaml(obj)).encode("utf-8")
 
 
-def emit_cluster(render: ClusterRender) -> dict[str, bytes]:
-    """The files of one cluster, keyed by path relative to out/."""
+def emit_cluster(render: ClusterRender, reuse: Reuse | None = None) -> dict[str, bytes]:
+    """The files of one cluster, keyed by path relative to out/. With `reuse`, an
+    object that is the same as in the target's previous render keeps its bytes."""
     files: dict[str, bytes] = {}
     resources: list[str] = []
     for obj in render.objects:
         name = output_file_name(obj.kind, obj.name, obj.namespace)
         obj.out_path = f"{render.cluster}/{name}"
-        files[obj.out_path] = document(obj.body, obj.sources)
+        data = reuse.file_for(obj) if reuse is not None else None
+        files[obj.out_path] = data if data is not None else document(obj.body, obj.sources)
         resources.append(name)
     kustomization = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",

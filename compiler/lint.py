@@ -13,7 +13,7 @@ Rules (compiler/rules/) yield Findings at JSON paths; the engine
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compiler.diagnostics import Diagnostic, Severity, SourceSpan
 from compiler.project import CONFIG_NAME, Project, ProjectError
@@ -24,6 +24,9 @@ from compiler.rules.registry import RUNTIME_KINDS, Finding, LintContext, LintOpt
 from compiler.rules.suppressions import UNSUPPRESSIBLE
 from compiler.shellcheck import check_scripts
 from compiler.yamlpos import render_path
+
+if TYPE_CHECKING:
+    from compiler.reuse import Reuse
 
 E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO
 DEFAULT_SEVERITY: dict[str, Severity] = {
@@ -192,15 +195,24 @@ def prepare_scripts(subjects: list[Subject], context: LintContext) -> None:
     context.scripts = check_scripts(keys, context.options.shellcheck_exclude)
 
 
-def lint(subjects: list[Subject], context: LintContext, config: LintConfig) -> list[Diagnostic]:
-    """Every diagnostic for `subjects`, in a stable order."""
+def lint(
+    subjects: list[Subject], context: LintContext, config: LintConfig, reuse: Reuse | None = None
+) -> list[Diagnostic]:
+    """Every diagnostic for `subjects`, in a stable order. With `reuse`, the rules that
+    look at a subject alone are not run again on a subject the same as last time."""
     with derived_once():
-        return _lint(subjects, context, config)
+        return _lint(subjects, context, config, reuse)
 
 
-def _lint(subjects: list[Subject], context: LintContext, config: LintConfig) -> list[Diagnostic]:
-    if context.scripts is None and any(config.severity_of(r) is not None for r in ("RTC701", "RTC702")):
-        prepare_scripts(subjects, context)
+_SCRIPT_RULES = ("RTC701", "RTC702")
+
+
+def _lint(subjects: list[Subject], context: LintContext, config: LintConfig, reuse: Reuse | None) -> list[Diagnostic]:
+    earlier = {id(s): found for s in subjects if reuse is not None and (found := reuse.findings_for(s)) is not None}
+    if context.scripts is None and any(config.severity_of(r) is not None for r in _SCRIPT_RULES):
+        # Only the scripts whose findings are not taken over from the last render.
+        fresh = [s for s in subjects if id(s) not in earlier or not set(_SCRIPT_RULES) <= earlier[id(s)].alone]
+        prepare_scripts(fresh, context)
     diagnostics: list[Diagnostic] = []
     rules_by_kind: dict[str, list[tuple[Rule, Severity]]] = {}
     for subject in subjects:
@@ -208,12 +220,27 @@ def _lint(subjects: list[Subject], context: LintContext, config: LintConfig) -> 
         used: set[str] = set()
         if subject.kind not in rules_by_kind:
             rules_by_kind[subject.kind] = _rules_for(subject.kind, config)
+        before = earlier.get(id(subject))
+        alone: set[str] = set()
+        kept: dict[str, list[Finding]] = {}
         for rule, severity in rules_by_kind[subject.kind]:
-            for finding in rule.check(subject, context):
+            if before is not None and rule.id in before.alone:
+                findings = before.findings.get(rule.id, [])
+                alone.add(rule.id)
+            else:
+                context.watch()
+                findings = list(rule.check(subject, context))
+                if not context.looked_around:
+                    alone.add(rule.id)
+            if findings and rule.id in alone:
+                kept[rule.id] = findings
+            for finding in findings:
                 if rule.id in suppressed:
                     used.add(rule.id)
                     continue
                 diagnostics.append(_diagnostic(subject, context, rule.id, severity, finding))
+        if reuse is not None:
+            reuse.keep_findings(subject, alone, kept)
         unused_severity = config.severity_of("RTC003")
         if unused_severity is None:
             continue

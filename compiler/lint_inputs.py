@@ -12,6 +12,7 @@ from compiler.diagnostics import Diagnostic, SourceSpan, error
 from compiler.lint import LintConfig, lint, load_lint_config
 from compiler.model import ClusterRender, RenderedObject
 from compiler.project import Project, ProjectError
+from compiler.reuse import Reuse, digest_of
 from compiler.rules.registry import RUNTIME_KINDS, LintContext, Subject
 from compiler.yamlpos import LazyPositions, YamlError, load_documents
 
@@ -130,9 +131,15 @@ def rendered_subject(
 
 
 def cluster_subjects(
-    project: Project, render: ClusterRender, files: dict[str, bytes], imports: dict[str, str]
+    project: Project,
+    render: ClusterRender,
+    files: dict[str, bytes],
+    imports: dict[str, str],
+    reuse: Reuse | None = None,
 ) -> list[Subject]:
     scripts = {rel: text for rel in sorted(imports) if rel.endswith(SCRIPT_SUFFIX) and (text := _read(project, rel))}
+    # What every subject's findings may depend on besides the object itself (compiler/reuse.py).
+    cluster_key = digest_of((render.cluster, render.platform, render.allowed_registries, sorted(scripts.items())))
     # One runtime file serves every hardware profile of the runtime: read and search it once.
     spans: dict[tuple[str, tuple[str, ...]], dict[str, SourceSpan]] = {}
     subjects = []
@@ -144,7 +151,12 @@ def cluster_subjects(
         key = (runtime_file, tuple(obj.suppressions))
         if key not in spans:
             spans[key] = _catalog_spans(runtime_file, _read(project, runtime_file), obj.suppressions)
-        subjects.append(rendered_subject(project, obj, data, scripts, dict(spans[key])))
+        subject = rendered_subject(project, obj, data, scripts, dict(spans[key]))
+        object_key = reuse.object_key(obj.out_path) if reuse is not None else None
+        if object_key is not None and cluster_key is not None:
+            where = sorted((name, (s.file, s.line, s.column)) for name, s in subject.catalog_spans.items())
+            subject.reuse_key = digest_of((object_key, cluster_key, subject.file, where))
+        subjects.append(subject)
     return subjects
 
 
@@ -165,14 +177,19 @@ def context_for(
 
 
 def lint_cluster(
-    project: Project, render: ClusterRender, files: dict[str, bytes], imports: dict[str, str]
+    project: Project,
+    render: ClusterRender,
+    files: dict[str, bytes],
+    imports: dict[str, str],
+    reuse: Reuse | None = None,
 ) -> list[Diagnostic]:
-    """Lint a rendered cluster and the InferenceServices under overlays/<cluster>/services/."""
+    """Lint a rendered cluster and the InferenceServices under overlays/<cluster>/services/.
+    With `reuse` (after `emit_cluster` with it), per-object findings of unchanged objects are taken over."""
     try:
         config = load_lint_config(project)
     except ProjectError as exc:
         return [error("E503", str(exc), target=render.cluster)]
-    subjects = cluster_subjects(project, render, files, imports)
+    subjects = cluster_subjects(project, render, files, imports, reuse)
     folder = services_dir(project, render.cluster)
     diagnostics: list[Diagnostic] = []
     if folder.is_dir():
@@ -180,7 +197,7 @@ def lint_cluster(
         diagnostics.extend(replace(d, target=render.cluster) for d in services.diagnostics)
         subjects.extend(services.subjects)
     context = context_for(config, render.platform, render.cluster, render.allowed_registries, subjects)
-    diagnostics.extend(lint(subjects, context, config))
+    diagnostics.extend(lint(subjects, context, config, reuse))
     return diagnostics
 
 

@@ -38,6 +38,7 @@ from compiler.targets import DELIVERY_FOLDERS, Target, discover, select
 
 if TYPE_CHECKING:
     from compiler import workers
+    from compiler.reuse import PreviousRender, ReuseMemo
     from compiler.watchdog import ChildDied, Overrun
 
 
@@ -57,6 +58,11 @@ class TargetRender:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     seconds: float = 0.0
     from_cache: bool = False
+    # What the next render of this target may take over (compiler/reuse.py): kept in the
+    # cache entry, never handed back to the parent (_Finish drops it).
+    reuse: ReuseMemo | None = None
+    # How many objects kept the bytes of the target's previous render (compiler/reuse.py).
+    reused_objects: int = 0
 
     @property
     def ok(self) -> bool:
@@ -121,9 +127,17 @@ def prepare_render_stages(lint: bool) -> None:
 
 
 def render_target(
-    project: Project, target: Target, engine_name: str, lint: bool = True, *, collect_garbage: bool = True
+    project: Project,
+    target: Target,
+    engine_name: str,
+    lint: bool = True,
+    *,
+    collect_garbage: bool = True,
+    previous: PreviousRender | None = None,
 ) -> TargetRender:
-    """Evaluate, normalize, validate, emit and lint one cluster."""
+    """Evaluate, normalize, validate, emit and lint one cluster. `previous`: the
+    target's last render, whose unchanged objects keep their bytes and findings."""
+    from compiler.reuse import Reuse
     from compiler.validation import default_validator
     from compiler.validation.rendered import validate_cluster
 
@@ -144,14 +158,17 @@ def render_target(
             if not has_errors(invalid + problems):
                 result.cluster = cluster
                 result.object_count = len(cluster.objects)
-                result.files = emit_cluster(cluster)
+                reuse = Reuse(previous)
+                result.files = emit_cluster(cluster, reuse)
+                result.reuse = reuse.memo
+                result.reused_objects = reuse.reused_files
                 if lint:
                     from compiler.lint_inputs import lint_cluster, services_dir
 
                     # Lint also reads the cluster's services folder: an input for the cache.
                     services = services_dir(project, target.name)
                     result.inputs[services.relative_to(project.root).as_posix() + "/"] = folder_digest(services)
-                    result.diagnostics.extend(lint_cluster(project, cluster, result.files, evaluated.imports))
+                    result.diagnostics.extend(lint_cluster(project, cluster, result.files, evaluated.imports, reuse))
     if result.cluster is not None:
         # Here, where the render is made: a worker hands back no objects (keep_objects off),
         # and a render with a problem must not reach the build cache.
@@ -164,18 +181,26 @@ def render_target(
 # a worker process that is killed after limits.eval-seconds (compiler/watchdog.py:
 # native Jsonnet cannot be interrupted in-process), and every rendered object is
 # checked against limits.object-bytes.
-def render_target_limited(project: Project, target: Target, engine_name: str, lint: bool = True) -> TargetRender:
+def render_target_limited(
+    project: Project, target: Target, engine_name: str, lint: bool = True, previous: PreviousRender | None = None
+) -> TargetRender:
     from compiler.watchdog import ChildDied, Overrun, run_bounded
 
     limits = project.limits
     if limits.eval_seconds <= 0:
-        render = render_target(project, target, engine_name, lint)
+        render = render_target(project, target, engine_name, lint, previous=previous)
     else:
         try:
-            render = run_bounded(render_target, (project, target, engine_name, lint), limits.eval_seconds)
+            render = run_bounded(_render_with, (project, target, engine_name, lint, previous), limits.eval_seconds)
         except (Overrun, ChildDied) as exc:
             return TargetRender(target=target, diagnostics=[_render_failure(target, exc)])
     return render
+
+
+def _render_with(
+    project: Project, target: Target, engine_name: str, lint: bool, previous: PreviousRender | None
+) -> TargetRender:
+    return render_target(project, target, engine_name, lint, previous=previous)
 
 
 def _render_failure(target: Target, exc: Overrun | ChildDied) -> Diagnostic:
@@ -213,8 +238,10 @@ Finish = Callable[[TargetRender], TargetRender]
 def _render_in_worker(
     project: Project, engine_name: str, lint: bool, finish: Finish | None, target: Target
 ) -> TargetRender:
+    # The target's last render in the cache (its sources changed, or it would not render).
+    previous = finish.previous(target) if isinstance(finish, _Finish) else None
     # No collection: the engine's garbage is freed when the worker exits (compiler/workers.py).
-    result = render_target(project, target, engine_name, lint, collect_garbage=False)
+    result = render_target(project, target, engine_name, lint, collect_garbage=False, previous=previous)
     return finish(result) if finish else result
 
 
@@ -282,7 +309,8 @@ def render_targets_here(
         # calling into it hangs): the watchdog's worker, started from a clean server.
         renders = []
         for target in targets:
-            render = render_target_limited(project, target, engine_name, lint)
+            previous = finish.previous(target) if isinstance(finish, _Finish) else None
+            render = render_target_limited(project, target, engine_name, lint, previous)
             if finish:
                 render = finish(render)
             if on_done:
@@ -323,9 +351,14 @@ class _Finish:
     cache: BuildCache | None
     keep_objects: bool
 
+    def previous(self, target: Target) -> PreviousRender | None:
+        """What the target's last stored render leaves to reuse (none without the cache)."""
+        return self.cache.previous(target) if self.cache is not None else None
+
     def __call__(self, render_: TargetRender) -> TargetRender:
         if self.cache is not None:
             self.cache.store(render_)
+        render_.reuse = None  # the next render's business, not the caller's
         if not self.keep_objects and render_.cluster is not None:
             render_.cluster = dataclasses.replace(render_.cluster, objects=[])
         return render_

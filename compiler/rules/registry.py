@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -55,6 +55,9 @@ class Subject:
     # The canonical YAML rtc emitted for it (rendered objects only): a string of the
     # object holds a text exactly when this does, since the emitter never folds or escapes it.
     emitted: str | None = None
+    # A digest of everything above and of the cluster's settings (compiler/reuse.py), for
+    # rendered objects: the same key, the same findings from the rules that look at it alone.
+    reuse_key: bytes | None = None
 
     @property
     def kind(self) -> str:
@@ -110,6 +113,94 @@ class LintOptions:
     shellcheck_exclude: tuple[str, ...] = ()
 
 
+class _WatchedList(list["Subject"]):
+    """The cluster's runtimes, remembering whether a rule read them (LintContext.looked_around)."""
+
+    seen = False
+
+    def __iter__(self) -> Iterator[Subject]:
+        self.seen = True
+        return super().__iter__()
+
+    def __reversed__(self) -> Iterator[Subject]:
+        self.seen = True
+        return super().__reversed__()
+
+    def __getitem__(self, index: Any) -> Any:
+        self.seen = True
+        return super().__getitem__(index)
+
+    def __len__(self) -> int:
+        self.seen = True
+        return super().__len__()
+
+    def __contains__(self, value: object) -> bool:
+        self.seen = True
+        return super().__contains__(value)
+
+    def index(self, *args: Any) -> int:
+        self.seen = True
+        return super().index(*args)
+
+    def count(self, value: Any) -> int:
+        self.seen = True
+        return super().count(value)
+
+    def copy(self) -> list[Subject]:
+        self.seen = True
+        return super().copy()
+
+
+class _WatchedDict(dict[str, object]):
+    """What rules share across a lint run, remembering whether a rule used it."""
+
+    seen = False
+
+    def __getitem__(self, key: str) -> object:
+        self.seen = True
+        return super().__getitem__(key)
+
+    def __setitem__(self, key: str, value: object) -> None:
+        self.seen = True
+        super().__setitem__(key, value)
+
+    def __contains__(self, key: object) -> bool:
+        self.seen = True
+        return super().__contains__(key)
+
+    def __iter__(self) -> Iterator[str]:
+        self.seen = True
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self.seen = True
+        return super().__len__()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.seen = True
+        return super().get(key, default)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        self.seen = True
+        return super().setdefault(key, default)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self.seen = True
+        return super().pop(key, *default)
+
+    def keys(self) -> Any:
+        self.seen = True
+        return super().keys()
+
+    def values(self) -> Any:
+        self.seen = True
+        return super().values()
+
+    def items(self) -> Any:
+        self.seen = True
+        return super().items()
+
+
 @dataclass
 class LintContext:
     """What a rule may know besides its subject: the platform and the cluster."""
@@ -130,6 +221,24 @@ class LintContext:
     )
     # Anything rules compute once per lint run from the whole context (indexes over runtimes).
     shared: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    _watched: tuple[_WatchedList, _WatchedDict] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Watched, so that the engine knows which findings depend on other objects than
+        # the subject (compiler/reuse.py): only the others are reused by the next render.
+        self._watched = (_WatchedList(self.runtimes), _WatchedDict(self.shared))
+        self.runtimes, self.shared = self._watched
+
+    def watch(self) -> None:
+        """Start noting whether a rule reads the rest of the cluster (`looked_around`)."""
+        for watched in self._watched:
+            watched.seen = False
+
+    @property
+    def looked_around(self) -> bool:
+        """Whether a rule read the cluster's runtimes or the shared indexes since `watch()`."""
+        return self._watched[0].seen or self._watched[1].seen
 
     def runtime_model(self, subject: Subject) -> Runtime:
         return self.derived("runtime-model", subject, _runtime_model)
