@@ -183,13 +183,40 @@ def _read_current(out_dir: Path, rel: str) -> bytes | None:
         return f.read()
 
 
+@dataclass(frozen=True)
+class Survey:
+    """What a plan reads of out/ besides the files' bytes, taken ahead of it."""
+
+    owned: dict[str, str]
+    files: list[str]
+    dirs: list[str]
+
+
+def survey(out_dir: Path) -> Survey | None:
+    """out/'s index and listing, or None when anything is amiss: the plan then reads out/
+    itself and says what is wrong. (Taken while the targets render: the build holds the lock.)"""
+    try:
+        if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
+            return None
+        owned = read_index(out_dir)
+        files, dirs = _walk(out_dir)
+    except (OutputError, OSError):
+        return None
+    return Survey(owned, files, dirs)
+
+
 def plan(
-    out_dir: Path, desired: dict[str, bytes], clusters: set[str] | None, known: dict[str, str] | None = None
+    out_dir: Path,
+    desired: dict[str, bytes],
+    clusters: set[str] | None,
+    known: dict[str, str] | None = None,
+    surveyed: Survey | None = None,
 ) -> Plan:
     """Compare `desired` with out/. `clusters`: the folders being rebuilt, or
     None for a full build (every owned file not desired is then stale).
     `known`: the SHA-256 of files of out/ known without reading them (the build
-    stamp's, for files whose stat says they are as recorded); the others are read."""
+    stamp's, for files whose stat says they are as recorded); the others are read.
+    `surveyed`: out/'s index and listing as `survey` took them, if it did."""
     if out_dir.is_symlink():
         raise OutputError(f"{out_dir} is a symbolic link; rtc writes only a real folder")
     if out_dir.exists() and not out_dir.is_dir():
@@ -198,11 +225,11 @@ def plan(
         reason = unsafe_path(rel)
         if reason:
             raise OutputError(f"refusing to write {rel!r} into {out_dir.name}/: {reason}")
-    owned = read_index(out_dir)
+    owned = surveyed.owned if surveyed else read_index(out_dir)
     result = Plan(desired=desired, clusters=clusters)
     known = known or {}
     wanted = result.digests() if known else {}
-    walked_files, walked_dirs = _walk(out_dir)
+    walked_files, walked_dirs = (surveyed.files, surveyed.dirs) if surveyed else _walk(out_dir)
     present, folders = set(walked_files), set(walked_dirs)
     for rel in sorted(desired):
         if rel in folders:

@@ -31,7 +31,7 @@ from compiler.gitops import read_cluster_delivery
 from compiler.limits import build_size_problems, object_size_problems
 from compiler.model import ClusterRender
 from compiler.normalize import normalize
-from compiler.output import Plan, plan
+from compiler.output import Plan, Survey, plan, survey
 from compiler.project import CONFIG_NAME, Project
 from compiler.stamp import settled_digests
 from compiler.targets import DELIVERY_FOLDERS, Target, discover, select
@@ -381,16 +381,36 @@ def build(project: Project, target_names: tuple[str, ...] = (), **options: Unpac
 
     Options as for `render`; with `lint` (the default) every cluster is linted,
     and a lint error fails the build."""
-    result = render(project, target_names, **options)
+    ahead = _OutAhead(project)
+    result = render(project, target_names, meanwhile=ahead.take, **options)
     if result.ok:
         result.diagnostics.extend(build_size_problems(result.files, project.limits))  # reliability (issue 6)
     if result.ok:
         # out/argocd/ and out/flux/ depend on every overlay: a --target build rewrites them too.
         scope = {t.name for t in result.targets} | set(DELIVERY_FOLDERS) if target_names else None
-        # The files the last full build left, as its stamp recorded them: not read again.
-        known = settled_digests(str(project.root), project.out_dir_name)
-        result.plan = plan(project.out_dir, result.files, scope, known)
+        ahead.take()
+        result.plan = plan(project.out_dir, result.files, scope, ahead.known, ahead.surveyed)
     return result
+
+
+class _OutAhead:
+    """What the plan needs of out/ apart from the new files, taken while the targets
+    render (the parent only waits for them then; the build lock keeps out/ as it is):
+    the digests the last full build's stamp vouches for, and out/'s index and listing."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.taken = False
+        self.known: dict[str, str] = {}
+        self.surveyed: Survey | None = None
+
+    def take(self) -> None:
+        if self.taken:
+            return
+        self.taken = True
+        # The files the last full build left, as its stamp recorded them: not read again.
+        self.known = settled_digests(str(self.project.root), self.project.out_dir_name)
+        self.surveyed = survey(self.project.out_dir)
 
 
 def render(
@@ -404,8 +424,10 @@ def render(
     use_cache: bool = True,
     keep_objects: bool = True,
     store_cache: bool = True,
+    meanwhile: Callable[[], None] | None = None,
 ) -> BuildResult:
     """Render the selected targets and the GitOps folders; out/ is not read.
+    `meanwhile` runs while the targets render, if any do.
 
     A target whose inputs did not change comes from the cache in .rtc-cache/
     (updated unless `use_cache` or `store_cache` is off: `rtc build --check`
@@ -430,8 +452,15 @@ def render(
     finish = _Finish(cache if store_cache else None, keep_objects)
     # With every target to render, the GitOps folders will change too: their validators are
     # compiled here while the helper's workers render, rather than after them.
-    meanwhile = prepare_delivery_validation if stale and not cached else None
-    fresh = render_targets(project, stale, engine, jobs or default_jobs(len(stale)), on_done, lint, finish, meanwhile)
+    prepare = prepare_delivery_validation if stale and not cached else None
+
+    def during() -> None:
+        if prepare is not None:
+            prepare()
+        if meanwhile is not None:
+            meanwhile()
+
+    fresh = render_targets(project, stale, engine, jobs or default_jobs(len(stale)), on_done, lint, finish, during)
     if cache and store_cache and not target_names:
         cache.prune(targets)
     by_target = {**cached, **{r.target: r for r in fresh}}
