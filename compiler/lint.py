@@ -221,6 +221,7 @@ def _lint(subjects: list[Subject], context: LintContext, config: LintConfig, reu
         if subject.kind not in rules_by_kind:
             rules_by_kind[subject.kind] = _rules_for(subject.kind, config)
         before = earlier.get(id(subject))
+        glance = context.glance
         alone: set[str] = set()
         kept: dict[str, list[Finding]] = {}
         for rule, severity in rules_by_kind[subject.kind]:
@@ -228,9 +229,9 @@ def _lint(subjects: list[Subject], context: LintContext, config: LintConfig, reu
                 findings = before.findings.get(rule.id, [])
                 alone.add(rule.id)
             else:
-                context.watch()
+                glance.seen = False
                 findings = list(rule.check(subject, context))
-                if not context.looked_around:
+                if not glance.seen:
                     alone.add(rule.id)
             if findings and rule.id in alone:
                 kept[rule.id] = findings

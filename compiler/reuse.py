@@ -17,7 +17,7 @@ and `true` apart, which the emitter writes differently. Data marshal cannot
 write gets no key, and is never reused.
 
 A rule's findings are reused only when the rule did not look at the rest of the
-cluster while it ran (`LintContext.looked_around`): the selection rules compare
+cluster while it ran (`LintContext.glance`): the selection rules compare
 a runtime with the cluster's other runtimes, so they run again for every object.
 """
 

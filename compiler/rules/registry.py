@@ -113,91 +113,104 @@ class LintOptions:
     shellcheck_exclude: tuple[str, ...] = ()
 
 
-class _WatchedList(list["Subject"]):
-    """The cluster's runtimes, remembering whether a rule read them (LintContext.looked_around)."""
+class Glance:
+    """Whether a rule has read the rest of the cluster since the engine last cleared `seen`."""
 
-    seen = False
+    __slots__ = ("seen",)
+
+    def __init__(self) -> None:
+        self.seen = False
+
+
+class _WatchedList(list["Subject"]):
+    """The cluster's runtimes, noting in `glance` that a rule read them."""
+
+    def __init__(self, items: list[Subject], glance: Glance) -> None:
+        super().__init__(items)
+        self.glance = glance
 
     def __iter__(self) -> Iterator[Subject]:
-        self.seen = True
+        self.glance.seen = True
         return super().__iter__()
 
     def __reversed__(self) -> Iterator[Subject]:
-        self.seen = True
+        self.glance.seen = True
         return super().__reversed__()
 
     def __getitem__(self, index: Any) -> Any:
-        self.seen = True
+        self.glance.seen = True
         return super().__getitem__(index)
 
     def __len__(self) -> int:
-        self.seen = True
+        self.glance.seen = True
         return super().__len__()
 
     def __contains__(self, value: object) -> bool:
-        self.seen = True
+        self.glance.seen = True
         return super().__contains__(value)
 
     def index(self, *args: Any) -> int:
-        self.seen = True
+        self.glance.seen = True
         return super().index(*args)
 
     def count(self, value: Any) -> int:
-        self.seen = True
+        self.glance.seen = True
         return super().count(value)
 
     def copy(self) -> list[Subject]:
-        self.seen = True
+        self.glance.seen = True
         return super().copy()
 
 
 class _WatchedDict(dict[str, object]):
-    """What rules share across a lint run, remembering whether a rule used it."""
+    """What rules share across a lint run, noting in `glance` that a rule used it."""
 
-    seen = False
+    def __init__(self, items: dict[str, object], glance: Glance) -> None:
+        super().__init__(items)
+        self.glance = glance
 
     def __getitem__(self, key: str) -> object:
-        self.seen = True
+        self.glance.seen = True
         return super().__getitem__(key)
 
     def __setitem__(self, key: str, value: object) -> None:
-        self.seen = True
+        self.glance.seen = True
         super().__setitem__(key, value)
 
     def __contains__(self, key: object) -> bool:
-        self.seen = True
+        self.glance.seen = True
         return super().__contains__(key)
 
     def __iter__(self) -> Iterator[str]:
-        self.seen = True
+        self.glance.seen = True
         return super().__iter__()
 
     def __len__(self) -> int:
-        self.seen = True
+        self.glance.seen = True
         return super().__len__()
 
     def get(self, key: str, default: Any = None) -> Any:
-        self.seen = True
+        self.glance.seen = True
         return super().get(key, default)
 
     def setdefault(self, key: str, default: Any = None) -> Any:
-        self.seen = True
+        self.glance.seen = True
         return super().setdefault(key, default)
 
     def pop(self, key: str, *default: Any) -> Any:
-        self.seen = True
+        self.glance.seen = True
         return super().pop(key, *default)
 
     def keys(self) -> Any:
-        self.seen = True
+        self.glance.seen = True
         return super().keys()
 
     def values(self) -> Any:
-        self.seen = True
+        self.glance.seen = True
         return super().values()
 
     def items(self) -> Any:
-        self.seen = True
+        self.glance.seen = True
         return super().items()
 
 
@@ -222,23 +235,14 @@ class LintContext:
     # Anything rules compute once per lint run from the whole context (indexes over runtimes).
     shared: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    _watched: tuple[_WatchedList, _WatchedDict] = field(init=False, repr=False, compare=False)
+    # Set when a rule reads the runtimes or the shared indexes: the engine clears it before
+    # each check, so that it knows which findings depend on other objects than the subject
+    # (compiler/reuse.py): only the others are reused by the next render.
+    glance: Glance = field(default_factory=Glance, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Watched, so that the engine knows which findings depend on other objects than
-        # the subject (compiler/reuse.py): only the others are reused by the next render.
-        self._watched = (_WatchedList(self.runtimes), _WatchedDict(self.shared))
-        self.runtimes, self.shared = self._watched
-
-    def watch(self) -> None:
-        """Start noting whether a rule reads the rest of the cluster (`looked_around`)."""
-        for watched in self._watched:
-            watched.seen = False
-
-    @property
-    def looked_around(self) -> bool:
-        """Whether a rule read the cluster's runtimes or the shared indexes since `watch()`."""
-        return self._watched[0].seen or self._watched[1].seen
+        self.runtimes = _WatchedList(self.runtimes, self.glance)
+        self.shared = _WatchedDict(self.shared, self.glance)
 
     def runtime_model(self, subject: Subject) -> Runtime:
         return self.derived("runtime-model", subject, _runtime_model)
