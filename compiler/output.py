@@ -25,11 +25,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler import durability
+from compiler import durability, spare_tree
 from compiler.repository import BACKUP_SUFFIX as BACKUP_SUFFIX
 from compiler.repository import INDEX_NAME as INDEX_NAME
 from compiler.repository import LOCK_NAME as LOCK_NAME
 from compiler.repository import STAGING_PREFIX as STAGING_PREFIX
+from compiler.spare_tree import Spare
 
 _INDEX_VERSION = 1
 
@@ -59,6 +60,11 @@ class Plan:
     foreign_dirs: list[str] = field(default_factory=list)
     # The cluster folders being rebuilt; None for a full build.
     clusters: set[str] | None = None
+    # The SHA-256 of out/'s files as the plan found them, where it knows it without doubt:
+    # the stamp's for files whose stat held, the new bytes' for files it read and found unchanged.
+    current: dict[str, str] = field(default_factory=dict)
+    # The last build's replaced tree, checked, to stage this one from (compiler/spare_tree.py).
+    spare: Spare | None = None
     _digests: dict[str, str] | None = field(default=None, repr=False, compare=False)
     _index: bytes | None = field(default=None, repr=False, compare=False)
 
@@ -244,6 +250,7 @@ def plan(
             )
         if rel in known and rel in present:
             # As the stamp recorded it: its digest decides, as its bytes would.
+            result.current[rel] = known[rel]
             same = wanted[rel] == known[rel] == owned.get(rel)
             (result.unchanged if same else result.changed).append(rel)
             continue
@@ -252,6 +259,7 @@ def plan(
             result.added.append(rel)
         elif current == desired[rel] and owned.get(rel) == digest(current):
             result.unchanged.append(rel)
+            result.current[rel] = owned[rel]
         else:
             result.changed.append(rel)
     for rel in sorted(owned):
@@ -446,7 +454,32 @@ def _staging_dirs(change: Plan) -> list[str]:
     return sorted(dirs)  # a parent is a prefix of its children, so it sorts first
 
 
-def _stage(staging: Path, out_dir: Path, change: Plan) -> int:
+def _clear_spare(staging_fd: int, change: Plan, dirs: set[str], spare: Spare) -> set[str]:
+    """Remove from the spare tree (now in staging) everything the new tree does not
+    have exactly; returns the folders and files that stay as they are. A file stays
+    when the spare's manifest vouches for its bytes and they are the new ones;
+    files rtc does not own and the index are always placed again."""
+    wanted = change.digests()
+    ready: set[str] = set()
+    folders: list[str] = []
+    for rel, kind in spare.kinds.items():
+        if kind == "d":
+            if rel in dirs:
+                ready.add(rel)
+            else:
+                folders.append(rel)
+        elif kind == "f" and rel in wanted and spare.digests.get(rel) == wanted[rel]:
+            ready.add(rel)
+        else:
+            os.unlink(rel, dir_fd=staging_fd)
+    # Children sort after their parents: in reverse, each folder is empty when it is removed
+    # (whatever was in it was not wanted, or its folder would be).
+    for rel in sorted(folders, reverse=True):
+        os.rmdir(rel, dir_fd=staging_fd)
+    return ready
+
+
+def _stage(staging: Path, out_dir: Path, change: Plan, spare: Spare | None = None) -> int:
     """Build the complete new tree in `staging` (new bytes for what changed,
     links to the existing files for everything else) and flush it to disk.
     Returns the file system's time after the flush: every staged file has
@@ -456,19 +489,34 @@ def _stage(staging: Path, out_dir: Path, change: Plan) -> int:
 
     Flushing: one syncfs(2) of the file system after everything is written
     where that is as durable as an fsync per file and folder
-    (compiler/durability.py), else an fsync per written file and folder."""
-    staging.mkdir()
+    (compiler/durability.py), else an fsync per written file and folder.
+
+    With a spare tree (the tree the last build replaced: compiler/spare_tree.py),
+    the staging folder is that tree, changed where it differs from the new one."""
+    from_spare = False
+    if spare is not None:
+        try:
+            os.rename(spare.path, staging)  # from here on a staging folder: a killed build's is deleted
+            from_spare = True
+        except OSError:
+            pass
+    if not from_spare:
+        staging.mkdir()
     # Opened before anything is written: syncfs reports the write-back errors since this open.
     staging_fd = os.open(staging, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         sync_all = durability.file_system_sync(staging_fd)
         flush = sync_all is None
         dirs = _staging_dirs(change)
+        ready = _clear_spare(staging_fd, change, set(dirs), spare) if from_spare and spare else set()
         for rel in dirs:
-            os.mkdir(rel, dir_fd=staging_fd)
+            if rel not in ready:
+                os.mkdir(rel, dir_fd=staging_fd)
         unchanged = set(change.unchanged)
         out = os.fspath(out_dir)
         for rel, data in change.desired.items():
+            if rel in ready:
+                continue
             if rel in unchanged:
                 _link_unchanged(out, rel, staging, staging_fd, flush=flush)
             else:
@@ -522,17 +570,21 @@ def _swap(root: Path, staging: Path, out_dir: Path) -> None:
         _sync_dirs([root])
 
 
-def apply(root: Path, out_dir: Path, change: Plan) -> int | None:
+def apply(root: Path, out_dir: Path, change: Plan, *, keep_spare_since_ns: int | None = None) -> int | None:
     """Write the planned tree: stage beside out/, then swap it in atomically.
     Call with the build lock held, after `recover`. Returns when the last file
-    was written (see `_stage`), or None when nothing was."""
+    was written (see `_stage`), or None when nothing was.
+
+    The tree it replaces is deleted, or, with `keep_spare_since_ns` (the build
+    lock's time), kept to stage the next build from (compiler/spare_tree.py)."""
     if change.is_current and (out_dir / INDEX_NAME).exists():
         return None
     staging = root / f"{STAGING_PREFIX}{os.getpid()}"
     if _leftover_dir(staging):
         shutil.rmtree(staging)
+    replacing = out_dir.is_dir() and not out_dir.is_symlink()
     try:
-        written_by = _stage(staging, out_dir, change)
+        written_by = _stage(staging, out_dir, change, change.spare)
         _swap(root, staging, out_dir)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
@@ -540,5 +592,11 @@ def apply(root: Path, out_dir: Path, change: Plan) -> int | None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    shutil.rmtree(staging, ignore_errors=True)
+    kept = (
+        replacing
+        and keep_spare_since_ns is not None
+        and spare_tree.retire(root, staging, change.current, keep_spare_since_ns)
+    )
+    if not kept:
+        shutil.rmtree(staging, ignore_errors=True)
     return written_by

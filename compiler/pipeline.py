@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
+from compiler import spare_tree
 from compiler.cache import BuildCache
 from compiler.delivery import DELIVERY_KINDS, render_delivery
 from compiler.diagnostics import Diagnostic, SourceSpan, error, has_errors
@@ -33,6 +34,7 @@ from compiler.model import ClusterRender
 from compiler.normalize import normalize
 from compiler.output import Plan, Survey, plan, survey
 from compiler.project import CONFIG_NAME, Project
+from compiler.spare_tree import Spare
 from compiler.stamp import settled_digests
 from compiler.targets import DELIVERY_FOLDERS, Target, discover, select
 
@@ -381,7 +383,8 @@ def build(project: Project, target_names: tuple[str, ...] = (), **options: Unpac
 
     Options as for `render`; with `lint` (the default) every cluster is linted,
     and a lint error fails the build."""
-    ahead = _OutAhead(project)
+    # The spare tree is in .rtc-cache/: --no-cache neither reads nor writes it.
+    ahead = _OutAhead(project, with_spare=options.get("use_cache", True))
     result = render(project, target_names, meanwhile=ahead.take, **options)
     if result.ok:
         result.diagnostics.extend(build_size_problems(result.files, project.limits))  # reliability (issue 6)
@@ -390,19 +393,23 @@ def build(project: Project, target_names: tuple[str, ...] = (), **options: Unpac
         scope = {t.name for t in result.targets} | set(DELIVERY_FOLDERS) if target_names else None
         ahead.take()
         result.plan = plan(project.out_dir, result.files, scope, ahead.known, ahead.surveyed)
+        result.plan.spare = ahead.spare
     return result
 
 
 class _OutAhead:
     """What the plan needs of out/ apart from the new files, taken while the targets
     render (the parent only waits for them then; the build lock keeps out/ as it is):
-    the digests the last full build's stamp vouches for, and out/'s index and listing."""
+    the digests the last full build's stamp vouches for, out/'s index and listing, and
+    the spare tree to stage the new out/ from (compiler/spare_tree.py)."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, *, with_spare: bool) -> None:
         self.project = project
+        self.with_spare = with_spare
         self.taken = False
         self.known: dict[str, str] = {}
         self.surveyed: Survey | None = None
+        self.spare: Spare | None = None
 
     def take(self) -> None:
         if self.taken:
@@ -411,6 +418,7 @@ class _OutAhead:
         # The files the last full build left, as its stamp recorded them: not read again.
         self.known = settled_digests(str(self.project.root), self.project.out_dir_name)
         self.surveyed = survey(self.project.out_dir)
+        self.spare = spare_tree.check(self.project.root) if self.with_spare else None
 
 
 def render(

@@ -113,7 +113,7 @@ def overlay_entries(root: str) -> list[str] | None:
     ]
 
 
-def _walk(top: str) -> Iterator[tuple[str, os.stat_result]]:
+def walk(top: str) -> Iterator[tuple[str, os.stat_result]]:
     """Every entry under `top` with its lstat; links are listed, never followed.
     (listdir and a stat relative to the folder: twice as fast as scandir's entries.)"""
     pending = [""]
@@ -140,7 +140,7 @@ def _kind(mode: int) -> str | None:
     return None
 
 
-def _entry(info: os.stat_result, digest: str | None, horizon_ns: int | None) -> Entry | None:
+def entry_of(info: os.stat_result, digest: str | None, horizon_ns: int | None) -> Entry | None:
     kind = _kind(info.st_mode)
     if kind is None:
         return None
@@ -181,8 +181,8 @@ def _folder_entries(folder: str, horizon_ns: int) -> dict[str, Entry] | None:
     found: dict[str, Entry] = {}
     if os.path.islink(folder) or not os.path.isdir(folder):
         return found
-    for rel, info in _walk(folder):
-        entry = _entry(info, None, horizon_ns)
+    for rel, info in walk(folder):
+        entry = entry_of(info, None, horizon_ns)
         if entry is None:
             return None
         found[rel] = entry
@@ -219,7 +219,7 @@ def record(
     try:
         source_entries: dict[str, Entry] = {}
         for rel, digest in sources.items():
-            entry = _entry(os.lstat(os.path.join(root, rel)), digest, read_since_ns)
+            entry = entry_of(os.lstat(os.path.join(root, rel)), digest, read_since_ns)
             if entry is None or entry[0] != "f":
                 return False  # a link: the build cache never trusts one either
             source_entries[rel] = entry
@@ -230,9 +230,9 @@ def record(
                 return False
             folder_entries[rel] = (digest, listing)
         out_entries: dict[str, Entry] = {}
-        for rel, info in _walk(os.path.join(root, out_name)):
+        for rel, info in walk(os.path.join(root, out_name)):
             horizon = written_since_ns if rel in written else read_since_ns
-            entry = _entry(info, digests.get(rel), horizon)
+            entry = entry_of(info, digests.get(rel), horizon)
             if entry is None:
                 return False
             out_entries[rel] = entry
@@ -324,7 +324,7 @@ def _sources_hold(root: str, payload: dict[str, Any]) -> bool:
     return True
 
 
-def _settled(entry: Entry | None, info: os.stat_result) -> bool:
+def settled(entry: Entry | None, info: os.stat_result) -> bool:
     """The common case of `_holds` in one expression: a trusted entry with its stat as recorded."""
     return (
         entry is not None
@@ -341,9 +341,9 @@ def _listing_holds(top: str, recorded: dict[str, Entry]) -> bool:
     if os.path.islink(top) or not os.path.isdir(top):
         return not recorded
     seen = 0
-    for rel, info in _walk(top):
+    for rel, info in walk(top):
         entry = recorded.get(rel)
-        if not _settled(entry, info) and not _holds(entry, os.path.join(top, rel), info):
+        if not settled(entry, info) and not _holds(entry, os.path.join(top, rel), info):
             return False
         seen += 1
     return seen == len(recorded)
@@ -365,9 +365,9 @@ def settled_digests(root: str, out_name: str) -> dict[str, str]:
         if not isinstance(recorded, dict) or os.path.islink(top) or not os.path.isdir(top):
             return {}
         known: dict[str, str] = {}
-        for rel, info in _walk(top):
+        for rel, info in walk(top):
             entry = recorded.get(rel)
-            if entry is not None and entry[0] == "f" and isinstance(entry[5], str) and _settled(entry, info):
+            if entry is not None and entry[0] == "f" and isinstance(entry[5], str) and settled(entry, info):
                 known[rel] = entry[5]
         return known
     except (OSError, KeyError, IndexError, TypeError):

@@ -221,8 +221,8 @@ def test_a_file_written_in_the_horizons_tick_is_judged_by_its_bytes(tmp_path: Pa
     path.write_text("rtc wrote this\n")
     info = path.lstat()
     digest = stamp.sha256_of(str(path))
-    racy = stamp._entry(info, digest, horizon_ns=info.st_mtime_ns)  # written in the horizon's tick
-    settled = stamp._entry(info, digest, horizon_ns=info.st_mtime_ns + 1)
+    racy = stamp.entry_of(info, digest, horizon_ns=info.st_mtime_ns)  # written in the horizon's tick
+    settled = stamp.entry_of(info, digest, horizon_ns=info.st_mtime_ns + 1)
     assert racy is not None and settled is not None and not racy[6] and settled[6]
     assert stamp._holds(racy, str(path)) and stamp._holds(settled, str(path))
     # Another write in the same tick could leave the stat as it was; pretend it did.

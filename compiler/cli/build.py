@@ -107,7 +107,8 @@ def _build_locked(
     # taken before anything is read, with the time from which out/ is read (the lock was just written).
     engine = ctx.engine or project.engine
     stamp_key = None if check or no_cache or targets else stamp.build_key(str(project.root), engine)
-    read_since_ns = os.stat(project.root / LOCK_NAME).st_mtime_ns if stamp_key else 0
+    locked_at_ns = os.stat(project.root / LOCK_NAME).st_mtime_ns if not check else 0
+    read_since_ns = locked_at_ns if stamp_key else 0
     # --check reads the build cache but writes nothing, not even the cache.
     result = run_build(ctx, project, targets, jobs, use_cache=not no_cache, keep_objects=False, store_cache=not check)
     if not result.ok or result.plan is None:
@@ -132,7 +133,10 @@ def _build_locked(
     # The whole build holds the lock, so out/ is as planned unless a killed build's tree was just put back.
     if recover(project.root, project.out_dir):
         change = replan(project.out_dir, change)
-    written_since_ns = apply(project.root, project.out_dir, change)
+    # The replaced tree is kept in .rtc-cache/ to stage the next build from, unless the cache is off.
+    written_since_ns = apply(
+        project.root, project.out_dir, change, keep_spare_since_ns=None if no_cache else locked_at_ns
+    )
     if stamp_key:
         record_stamp(project, stamp_key, result, change, read_since_ns, written_since_ns)
     report_foreign(ctx, out_name, change.foreign)
