@@ -137,11 +137,7 @@ class BuildCache:
             with self._path(target).open("rb") as entry:
                 header = json.loads(entry.readline())
                 if not (
-                    isinstance(header, dict)
-                    and header.get("format") == _FORMAT
-                    and header.get("fingerprint") == self.fingerprint
-                    and header.get("target") == target.name
-                    and header.get("entry") == target.entry
+                    self._made_here(header, target)
                     and self._inputs_unchanged(header.get("imports"), header.get("absent"), header.get("inputs"))
                 ):
                     return None
@@ -175,13 +171,7 @@ class BuildCache:
         try:
             with self._path(target).open("rb") as entry:
                 header = json.loads(entry.readline())
-                if not (
-                    isinstance(header, dict)
-                    and header.get("format") == _FORMAT
-                    and header.get("fingerprint") == self.fingerprint
-                    and header.get("target") == target.name
-                    and header.get("entry") == target.entry
-                ):
+                if not self._made_here(header, target):
                     return None
                 render_blob = entry.read(int(header["render_size"]))
                 entry.seek(int(header["objects_size"]), os.SEEK_CUR)
@@ -198,6 +188,16 @@ class BuildCache:
         except Exception:  # a broken entry of any kind is ignored
             return None
         return PreviousRender(files=render.files, memo=memo)
+
+    def _made_here(self, header: object, target: Target) -> bool:
+        """Whether an entry's header is this format's, for this fingerprint, target and entry file."""
+        return (
+            isinstance(header, dict)
+            and header.get("format") == _FORMAT
+            and header.get("fingerprint") == self.fingerprint
+            and header.get("target") == target.name
+            and header.get("entry") == target.entry
+        )
 
     def _inputs_unchanged(self, imports: object, absent: object, inputs: object) -> bool:
         if not (isinstance(imports, dict) and imports and isinstance(absent, list) and isinstance(inputs, dict)):

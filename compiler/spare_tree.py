@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler.repository import CACHE_DIR_NAME
-from compiler.stamp import Entry, entry_of, settled, walk
+from compiler.stamp import Entry, entry_of, kind_of, settled, walk
 
 SPARE_NAME = "out-spare"
 MANIFEST_NAME = "out-spare.manifest"
@@ -43,7 +43,7 @@ class Spare:
     """A spare tree as checked against its manifest (call `take` to use it)."""
 
     path: Path
-    # Every entry of the spare: relative path -> "f" (file), "l" (link), "d" (folder) or "o" (other).
+    # Every entry of the spare: relative path -> "f" (file), "l" (link), "d" (folder) or "o" (anything else).
     kinds: dict[str, str] = field(default_factory=dict)
     # The SHA-256 of the regular files whose stat is as the manifest recorded it.
     digests: dict[str, str] = field(default_factory=dict)
@@ -55,16 +55,6 @@ def spare_dir(root: Path) -> Path:
 
 def _manifest_path(root: Path) -> Path:
     return root / CACHE_DIR_NAME / MANIFEST_NAME
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISREG(mode):
-        return "f"
-    if stat.S_ISLNK(mode):
-        return "l"
-    if stat.S_ISDIR(mode):
-        return "d"
-    return "o"
 
 
 def check(root: Path) -> Spare | None:
@@ -88,7 +78,7 @@ def check(root: Path) -> Spare | None:
         recorded: dict[str, Entry] = manifest["entries"]
         spare = Spare(path)
         for rel, entry_info in walk(str(path)):
-            spare.kinds[rel] = kind = _kind(entry_info.st_mode)
+            spare.kinds[rel] = kind = kind_of(entry_info.st_mode) or "o"
             entry = recorded.get(rel)
             if kind == "f" and entry is not None and isinstance(entry[5], str) and settled(entry, entry_info):
                 spare.digests[rel] = entry[5]

@@ -130,7 +130,7 @@ def walk(top: str) -> Iterator[tuple[str, os.stat_result]]:
             os.close(fd)
 
 
-def _kind(mode: int) -> str | None:
+def kind_of(mode: int) -> str | None:
     if stat.S_ISREG(mode):
         return "f"
     if stat.S_ISLNK(mode):
@@ -141,7 +141,7 @@ def _kind(mode: int) -> str | None:
 
 
 def entry_of(info: os.stat_result, digest: str | None, horizon_ns: int | None) -> Entry | None:
-    kind = _kind(info.st_mode)
+    kind = kind_of(info.st_mode)
     if kind is None:
         return None
     if kind == "d":
@@ -160,7 +160,7 @@ def _holds(entry: object, path: str, info: os.stat_result | None = None) -> bool
             info = os.lstat(path)
         except OSError:
             return False
-    if _kind(info.st_mode) != kind:
+    if kind_of(info.st_mode) != kind:
         return False
     if kind == "d":
         return True
@@ -329,7 +329,7 @@ def settled(entry: Entry | None, info: os.stat_result) -> bool:
     return (
         entry is not None
         and entry[6] is True
-        and entry[0] == _kind(info.st_mode)
+        and entry[0] == kind_of(info.st_mode)
         and (entry[0] == "d" or entry[1:5] == (info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns))
     )
 

@@ -17,12 +17,11 @@ from compiler.pipeline import TargetRender
 from compiler.project import load_project
 from compiler.reuse import PreviousRender, Reuse, ReuseMemo, digest_of
 from compiler.rules import RULES
-from compiler.rules.profiles import profile_for
-from compiler.rules.registry import RUNTIME_KINDS, LintContext, LintOptions, Subject
+from compiler.rules.registry import Subject
 from compiler.targets import DELIVERY_FOLDERS
 from tests.conftest import copy_catalog, snapshot
 from tests.test_cache import build_and_write
-from tests.test_rules import _OPTION_NAMES, _cases, _subject
+from tests.test_rules import _cases, _subject, case_context, case_options
 
 
 def test_keys_tell_apart_what_the_emitter_writes_differently() -> None:
@@ -93,19 +92,8 @@ def _keyed(case: dict[str, Any], objects: list[Any]) -> list[Subject]:
 def _lint_case(case: dict[str, Any], objects: list[Any], reuse: Reuse | None) -> list[str]:
     """Every rule on the case's objects (as tests/test_rules.py sets a case up), with `reuse`."""
     subjects = _keyed(case, objects)
-    settings: dict[str, Any] = {
-        _OPTION_NAMES[k]: tuple(v) if isinstance(v, list) else v for k, v in (case.get("options") or {}).items()
-    }
-    options = LintOptions(**settings)
-    registries = case.get("allowedRegistries")
-    context = LintContext(
-        profile=profile_for(case.get("platform", "alauda")),
-        options=options,
-        cluster=case.get("cluster"),
-        allowed_registries=tuple(registries) if registries is not None else None,
-        runtimes=[s for s in subjects if s.kind in RUNTIME_KINDS],
-    )
-    config = LintConfig(severity={rule_id: Severity.ERROR for rule_id in RULES}, options=options)
+    context = case_context(case, subjects)
+    config = LintConfig(severity={rule_id: Severity.ERROR for rule_id in RULES}, options=case_options(case))
     return [d.format() for d in lint(subjects, context, config, reuse)]
 
 

@@ -73,24 +73,31 @@ def _subject(item: dict[str, Any], index: int) -> Subject:
     )
 
 
-def run_case(rule_id: str, case: dict[str, Any]) -> list[Diagnostic]:
-    subjects = [_subject(item, index) for index, item in enumerate(case["objects"])]
+def case_options(case: dict[str, Any]) -> LintOptions:
     settings: dict[str, Any] = {
         _OPTION_NAMES[k]: tuple(v) if isinstance(v, list) else v for k, v in (case.get("options") or {}).items()
     }
-    options = LintOptions(**settings)
-    running = {rule_id, *case.get("alsoRun", [])}
-    only = {rid: (Severity.ERROR if rid in running else None) for rid in RULES}
-    config = LintConfig(severity=only, options=options)
+    return LintOptions(**settings)
+
+
+def case_context(case: dict[str, Any], subjects: list[Subject]) -> LintContext:
+    """The lint context a fixture case describes (platform, cluster, registries, options)."""
     registries = case.get("allowedRegistries")
-    context = LintContext(
+    return LintContext(
         profile=profile_for(case.get("platform", "alauda")),
-        options=options,
+        options=case_options(case),
         cluster=case.get("cluster"),
         allowed_registries=tuple(registries) if registries is not None else None,
         runtimes=[s for s in subjects if s.kind in RUNTIME_KINDS],
     )
-    return lint(subjects, context, config)
+
+
+def run_case(rule_id: str, case: dict[str, Any]) -> list[Diagnostic]:
+    subjects = [_subject(item, index) for index, item in enumerate(case["objects"])]
+    running = {rule_id, *case.get("alsoRun", [])}
+    only = {rid: (Severity.ERROR if rid in running else None) for rid in RULES}
+    config = LintConfig(severity=only, options=case_options(case))
+    return lint(subjects, case_context(case, subjects), config)
 
 
 @pytest.mark.parametrize(("rule_id", "case"), _cases())
