@@ -92,8 +92,9 @@ def _keyed(case: dict[str, Any], objects: list[Any]) -> list[Subject]:
 def _lint_case(case: dict[str, Any], objects: list[Any], reuse: Reuse | None) -> list[str]:
     """Every rule on the case's objects (as tests/test_rules.py sets a case up), with `reuse`."""
     subjects = _keyed(case, objects)
-    context = case_context(case, subjects)
-    config = LintConfig(severity={rule_id: Severity.ERROR for rule_id in RULES}, options=case_options(case))
+    options = case_options(case)
+    context = case_context(case, subjects, options)
+    config = LintConfig(severity={rule_id: Severity.ERROR for rule_id in RULES}, options=options)
     return [d.format() for d in lint(subjects, context, config, reuse)]
 
 

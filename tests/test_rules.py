@@ -80,12 +80,12 @@ def case_options(case: dict[str, Any]) -> LintOptions:
     return LintOptions(**settings)
 
 
-def case_context(case: dict[str, Any], subjects: list[Subject]) -> LintContext:
-    """The lint context a fixture case describes (platform, cluster, registries, options)."""
+def case_context(case: dict[str, Any], subjects: list[Subject], options: LintOptions) -> LintContext:
+    """The lint context a fixture case describes (platform, cluster, registries), with `options`."""
     registries = case.get("allowedRegistries")
     return LintContext(
         profile=profile_for(case.get("platform", "alauda")),
-        options=case_options(case),
+        options=options,
         cluster=case.get("cluster"),
         allowed_registries=tuple(registries) if registries is not None else None,
         runtimes=[s for s in subjects if s.kind in RUNTIME_KINDS],
@@ -96,8 +96,9 @@ def run_case(rule_id: str, case: dict[str, Any]) -> list[Diagnostic]:
     subjects = [_subject(item, index) for index, item in enumerate(case["objects"])]
     running = {rule_id, *case.get("alsoRun", [])}
     only = {rid: (Severity.ERROR if rid in running else None) for rid in RULES}
-    config = LintConfig(severity=only, options=case_options(case))
-    return lint(subjects, case_context(case, subjects), config)
+    options = case_options(case)
+    config = LintConfig(severity=only, options=options)
+    return lint(subjects, case_context(case, subjects, options), config)
 
 
 @pytest.mark.parametrize(("rule_id", "case"), _cases())
